@@ -1,0 +1,241 @@
+"""The ``gridbench`` command: list plugins, run validations, render reports.
+
+Exit codes: 0 every check passed (unavailable solvers are skipped, not failures), 1 a check
+or a run failed, 2 a usage or input error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from tabulate import tabulate
+
+from bench import __version__
+from bench.errors import InputError
+from bench.records import PluginProblem
+from bench.references import load_references
+from bench.registry import Registry, load_registry
+from bench.report import checks_table, derived_table, markdown_report, runs_table, summary_line
+from bench.results import ResultsFile, environment
+from bench.runner import DEFAULT_TIME_LIMIT_S, Selection, plan_runs, run_plan
+from bench.validation import derived_checks
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+def _fail_input(message: str) -> None:
+    click.echo(f"gridbench: error: {message}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _registry(ctx: click.Context) -> Registry:
+    options = ctx.find_root().obj
+    requested = [p for p in options["plugins"] if not p.startswith("no:")]
+    blocked = [p[3:] for p in options["plugins"] if p.startswith("no:")]
+    autoload = False if options["no_autoload"] else None
+    return load_registry(autoload=autoload, requested=requested, blocked=blocked)
+
+
+def _warn_problems(problems: list[PluginProblem] | list[str]) -> None:
+    for problem in problems:
+        if isinstance(problem, PluginProblem):
+            text = (f"plugin {problem.plugin!r} ({problem.distribution or 'no distribution'}) "
+                    f"skipped, {problem.stage}: {problem.error}")
+        else:
+            text = f"case skipped: {problem}"
+        click.secho(f"gridbench: warning: {text}", err=True, fg="yellow")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gridbench")
+@click.option("-p", "plugins", multiple=True, metavar="NAME",
+              help="Load entry point NAME even with autoload disabled; 'no:NAME' blocks it.")
+@click.option("--disable-plugin-autoload", "no_autoload", is_flag=True,
+              help="Load only the plugins named with -p (also GRIDBENCH_DISABLE_PLUGIN_AUTOLOAD=1).")
+@click.pass_context
+def cli(ctx: click.Context, plugins: tuple[str, ...], no_autoload: bool) -> None:
+    """gridbench: re-solve published energy-optimisation models and check their numbers."""
+    ctx.obj = {"plugins": plugins, "no_autoload": no_autoload}
+
+
+# ---------------------------------------------------------------------------- list
+
+
+@cli.command("list")
+@click.pass_context
+def list_command(ctx: click.Context) -> None:
+    """Plugins, backends, solvers (with availability), formulations and cases."""
+    registry = _registry(ctx)
+    owner = registry.owner
+    plugins = [[p.name, p.distribution, p.version, p.module] for p in registry.plugins]
+    click.echo("Plugins\n" + tabulate(plugins, ["plugin", "distribution", "version", "module"],
+                                      disable_numparse=True))
+
+    backends = [[name, b.version() or "", "yes" if b.available() else "no",
+                 owner.get(("backend", name), "")] for name, b in sorted(registry.backends.items())]
+    click.echo("\nBackends\n" + tabulate(backends, ["backend", "version", "available", "plugin"],
+                                         disable_numparse=True))
+
+    solvers = []
+    for (backend, name), spec in sorted(registry.solvers.items()):
+        available = _probe(spec.available)
+        solvers.append([backend, name, spec.native,
+                        " ".join(sorted(str(c) for c in spec.problem_classes)),
+                        "yes" if available else "no",
+                        (_probe(spec.version) or "") if available else "",
+                        "commercial" if spec.commercial else "",
+                        "" if spec.default else "on request"])
+    click.echo("\nSolvers\n" + tabulate(
+        solvers, ["backend", "solver", "native", "classes", "available", "version", "licence",
+                  "default run"], disable_numparse=True))
+
+    formulations = [[name, ", ".join(f"{v.name} ({v.problem_class})" for v in f.variants),
+                     ", ".join(sorted(f.implementations)), owner.get(("formulation", name), "")]
+                    for name, f in sorted(registry.formulations.items())]
+    click.echo("\nFormulations\n" + tabulate(
+        formulations, ["formulation", "variants", "backends", "plugin"], disable_numparse=True))
+
+    cases = [[name, c.formulation, owner.get(("case", name), ""), c.origin]
+             for name, c in sorted(registry.cases.items())]
+    click.echo("\nCases\n" + tabulate(cases, ["case", "formulation", "plugin", "origin"],
+                                      disable_numparse=True))
+    _warn_problems(registry.problems)
+
+
+def _probe(func) -> Any:
+    try:
+        return func()
+    except Exception:
+        return None
+
+
+# ---------------------------------------------------------------------------- run
+
+
+@cli.command("run")
+@click.option("-f", "--formulation", "formulations", multiple=True, help="Formulation name.")
+@click.option("-b", "--backend", "backends", multiple=True, help="Backend (pyomo, pulp, cvxpy...).")
+@click.option("-s", "--solver", "solvers", multiple=True,
+              help="Solver (highs, scip, cbc...); naming one also selects non-default solvers.")
+@click.option("-c", "--case", "cases", multiple=True, help="Case name.")
+@click.option("--variant", "variants", multiple=True, help="Formulation variant.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_TIME_LIMIT_S, show_default=True, help="Seconds per solve.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results file (updated after every run).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the Markdown report.")
+@click.option("--checks", "show_checks", type=click.Choice(["failed", "all", "none"]),
+              default="failed", show_default=True,
+              help="Which checks to print after the run table.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a plugin or case had to be skipped.")
+@click.pass_context
+def run_command(ctx: click.Context, formulations, backends, solvers, cases, variants,
+                time_limit: float, json_path: Path | None, report_path: Path | None,
+                show_checks: str, strict: bool) -> None:
+    """Run formulation x variant x case x backend x solver and check the results.
+
+    Filters can be repeated (-f a -f b); without filters every formulation runs on its
+    cases with every available default solver that supports its problem class.
+    """
+    registry = _registry(ctx)
+    try:
+        book = load_references(registry.reference_files)
+        plan = plan_runs(registry, Selection(formulations, variants, cases, backends, solvers))
+        results = ResultsFile(json_path, {**environment(registry), "time_limit_s": time_limit,
+                                          "command": " ".join(sys.argv)})
+        if report_path is not None:
+            report_path.parent.mkdir(parents=True, exist_ok=True)
+            report_path.touch()
+    except InputError as exc:
+        _fail_input(str(exc))
+    except OSError as exc:
+        _fail_input(f"cannot write {exc.filename}: {exc.strerror}")
+    _warn_problems(registry.problems)
+    _warn_problems(plan.case_problems)
+    if plan.skipped:
+        click.echo(f"gridbench: not installed, skipped: {', '.join(plan.skipped)}", err=True)
+
+    interrupted = _execute(plan, registry, book, time_limit, results)
+    doc = results.finish(derived_checks(results.results, book))
+    _print_run(doc, show_checks)
+    if report_path is not None:
+        report_path.write_text(markdown_report(doc), encoding="utf-8")
+        click.echo(f"report written to {report_path}")
+    if json_path is not None:
+        click.echo(f"results written to {json_path}")
+    if interrupted:
+        click.echo("gridbench: interrupted; the results above are complete up to that run",
+                   err=True)
+        sys.exit(130)
+    problems = bool(registry.problems or plan.case_problems)
+    sys.exit(EXIT_OK if doc["summary"]["ok"] and not (strict and problems) else EXIT_FAILED)
+
+
+def _execute(plan, registry, book, time_limit, results: ResultsFile) -> bool:
+    """Run the plan with a progress bar on a terminal; True when interrupted by Ctrl-C."""
+    from tqdm import tqdm
+
+    progress = tqdm(total=len(plan.runs), unit="run", file=sys.stderr, disable=None,
+                    dynamic_ncols=True)
+    try:
+        for result in run_plan(plan, registry, book, time_limit):
+            results.add(result)
+            progress.set_postfix_str(f"{result.case} {result.backend}/{result.solver}: "
+                                     f"{result.status}")
+            progress.update()
+    except KeyboardInterrupt:
+        return True
+    finally:
+        progress.close()
+    return False
+
+
+def _print_run(doc: dict[str, Any], show_checks: str) -> None:
+    click.echo(runs_table(doc["runs"]))
+    if show_checks != "none":
+        verdicts = None if show_checks == "all" else {"fail", "deviation"}
+        table = checks_table(doc["runs"], verdicts)
+        if table:
+            title = "Checks" if show_checks == "all" else "Checks that did not pass"
+            click.echo(f"\n{title}\n{table}")
+    if doc["derived_checks"]:
+        click.echo("\nChecks across runs\n" + derived_table(doc["derived_checks"]))
+    for run in doc["runs"]:
+        if run["status"] == "error":
+            click.echo(f"error in {run['formulation']}/{run['variant']}/{run['case']} "
+                       f"{run['backend']}/{run['solver']}: {run['message']}", err=True)
+    click.echo("\n" + summary_line(doc["summary"]))
+
+
+# ---------------------------------------------------------------------------- report
+
+
+@cli.command("report")
+@click.argument("results_json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the Markdown report here instead of printing it.")
+def report_command(results_json: Path, output: Path | None) -> None:
+    """Render the Markdown report of a results file written by `gridbench run --json`."""
+    try:
+        doc = json.loads(results_json.read_text(encoding="utf-8"))
+        text = markdown_report(doc)
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        _fail_input(f"{results_json}: not a gridbench results file ({type(exc).__name__}: {exc})")
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"report written to {output}")
+
+
+def main() -> None:
+    cli(prog_name="gridbench")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""Typed records exchanged between the harness and plugins.
+
+Plugins return these from their hooks; the harness never looks inside a formulation's
+native model. Everything a report needs ends up in a :class:`RunResult`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class ProblemClass(StrEnum):
+    LP = "LP"
+    MILP = "MILP"
+    QP = "QP"
+    MIQP = "MIQP"
+    BILEVEL = "bilevel"
+    ALGORITHM = "algorithm"
+
+
+class Status(StrEnum):
+    """One status set for every backend and solver."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # a solution, optimality not proven (gap, inaccurate)
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT = "time_limit"
+    ERROR = "error"
+    UNAVAILABLE = "unavailable"  # backend or solver not installed: skipped, not failed
+
+    @property
+    def has_solution(self) -> bool:
+        return self in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    DEVIATION = "deviation"  # a documented mismatch with a published value: a finding
+
+
+class Fidelity(StrEnum):
+    EXACT = "exact"  # reproduces the published run
+    INFERRED = "inferred"  # needs a parameter the document does not print
+    RECONSTRUCTED = "reconstructed"  # data rebuilt from other sources or assumed
+
+
+def resolve(ref: str | Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a ``"package.module:attribute"`` reference into the object (lazy plugin imports)."""
+    if callable(ref):
+        return ref
+    module_name, _, attribute = ref.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class CaseSource:
+    """Where a case comes from. ``load`` returns the raw mapping of the case file.
+
+    The raw mapping has a ``[case]`` header (name, formulation, description, fidelity,
+    provenance, assumptions) and a ``[data]`` table that the formulation validates.
+    """
+
+    name: str
+    formulation: str
+    load: Callable[[], Mapping[str, Any]]
+    origin: str  # a file path or a generator description, for messages
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated case: header fields plus the formulation's typed data object."""
+
+    name: str
+    formulation: str
+    description: str
+    fidelity: Fidelity
+    provenance: str
+    assumptions: tuple[str, ...]
+    data: Any  # the formulation's pydantic model instance
+    origin: str
+
+
+# --------------------------------------------------------------------------- solutions
+
+
+@dataclass
+class Solution:
+    """Variable values by name (numpy arrays) and the objective the backend reported."""
+
+    values: dict[str, np.ndarray]
+    objective: float | None
+
+
+@dataclass
+class ModelSize:
+    variables: int
+    integer_variables: int
+    constraints: int
+
+
+@dataclass
+class BuiltModel:
+    """What a formulation's backend implementation returns.
+
+    ``native`` is the backend's own model object; ``extract`` reads the solution back
+    after the backend adapter has solved it.
+    """
+
+    native: Any
+    extract: Callable[[], Solution]
+
+
+@dataclass
+class SolveOutcome:
+    status: Status
+    objective: float | None
+    message: str = ""
+    solver_time_s: float | None = None  # time the solver itself reports, when it does
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """A solver as one backend drives it.
+
+    ``native`` is the name the backend uses (``appsi_highs`` in Pyomo, ``HIGHS`` in CVXPY).
+    ``available`` is called lazily; a commercial solver that is not installed reports
+    ``False`` and every run that asks for it is skipped as ``unavailable``.
+    """
+
+    name: str
+    backend: str
+    native: str
+    problem_classes: frozenset[ProblemClass]
+    available: Callable[[], bool]
+    version: Callable[[], str | None] = lambda: None
+    commercial: bool = False
+    default: bool = True  # part of a default run when it supports the problem class
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    """A modelling backend adapter (Pyomo, PuLP, CVXPY, or a plain-Python algorithm host)."""
+
+    name: str
+
+    def available(self) -> bool: ...
+
+    def version(self) -> str | None: ...
+
+    def solve(self, native: Any, solver: SolverSpec, time_limit: float | None) -> SolveOutcome:
+        """Solve ``native`` with ``solver`` within ``time_limit`` seconds."""
+        ...
+
+    def model_size(self, native: Any) -> ModelSize | None: ...
+
+
+# --------------------------------------------------------------------------- formulations
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    problem_class: ProblemClass
+    description: str
+    solved_as: ProblemClass | None = None  # e.g. a bilevel variant reformulated as a MILP
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison: a quantity against a reference, or a solution property against 0."""
+
+    quantity: str
+    expected: float | None
+    actual: float | None
+    abs_err: float | None
+    rel_err: float | None
+    verdict: Verdict
+    kind: str = "reference"  # reference | solution | agreement
+    tolerance: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Formulation:
+    """A model from a seed document, written once per backend.
+
+    ``implementations`` maps a backend name to a builder ``build(data, variant) ->
+    BuiltModel`` (or a ``"module:function"`` reference, imported only when used, so that
+    listing plugins never imports a modelling library).
+    ``quantities(data, variant, solution)`` and ``verify(data, variant, solution)`` work on
+    numpy values and the case data only, independently of the backend that solved it.
+    """
+
+    name: str
+    description: str
+    variants: Sequence[Variant]
+    case_schema: type
+    implementations: Mapping[str, str | Callable[..., BuiltModel]]
+    quantities: Callable[[Any, str, Solution], dict[str, float]]
+    verify: Callable[[Any, str, Solution], list[Check]]
+    seed: str = ""
+
+    def variant(self, name: str) -> Variant:
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class RunResult:
+    formulation: str
+    variant: str
+    case: str
+    backend: str
+    solver: str
+    status: Status
+    objective: float | None = None
+    quantities: dict[str, float] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+    build_time_s: float | None = None
+    solve_time_s: float | None = None
+    solver_time_s: float | None = None
+    model_size: ModelSize | None = None
+    message: str = ""
+    traceback: str = ""  # kept in the JSON for plugin authors, never printed
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.formulation, self.variant, self.case, self.backend, self.solver)
+
+    @property
+    def checks_passed(self) -> int:
+        return sum(check.verdict is Verdict.PASS for check in self.checks)
+
+    @property
+    def failed(self) -> bool:
+        """A run fails when a check fails or the solve broke (error, wrong status)."""
+        if any(check.verdict is Verdict.FAIL for check in self.checks):
+            return True
+        return self.status in (Status.ERROR, Status.INFEASIBLE, Status.UNBOUNDED)
+
+
+@dataclass(frozen=True)
+class PluginProblem:
+    """A plugin that failed to import, to register, or raised in a hook; it was skipped."""
+
+    plugin: str
+    distribution: str
+    stage: str  # import | register | validate | hook <name> | case <name>
+    error: str

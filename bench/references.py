@@ -1,0 +1,198 @@
+"""Published values to check against: the ``reference_results/*.toml`` format.
+
+One file per formulation. Each ``[[reference]]`` group is one case and one or more variants;
+each quantity carries its value, unit, where in the seed it is printed, and inherits the
+group's tolerance and fidelity unless it sets its own. ``[[derived]]`` entries are checks
+across runs: a linear combination of quantities from several cases of the same
+formulation, variant, backend and solver (e.g. a saving = cost with reserve - cost
+without). ``reference_results/README.md`` documents the format with an example.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bench.cases import format_validation_error, read_toml
+from bench.errors import InputError
+from bench.records import Fidelity
+
+Mismatch = Literal["fail", "deviation"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Tolerance(_Strict):
+    """Pass when ``|actual - expected| <= abs`` or ``<= rel * |expected|`` (either bound)."""
+
+    abs: float | None = Field(default=None, ge=0)
+    rel: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Self:
+        if self.abs is None and self.rel is None:
+            raise ValueError("a tolerance needs abs, rel or both")
+        return self
+
+    def __str__(self) -> str:
+        parts = [f"abs {self.abs:g}" if self.abs is not None else "",
+                 f"rel {self.rel:g}" if self.rel is not None else ""]
+        return " or ".join(p for p in parts if p)
+
+    def accepts(self, abs_err: float, rel_err: float | None) -> bool:
+        if self.abs is not None and abs_err <= self.abs:
+            return True
+        return self.rel is not None and rel_err is not None and rel_err <= self.rel
+
+
+class _Labelled(_Strict):
+    fidelity: Fidelity | None = None
+    fidelity_note: str = ""  # which parameter is inferred / what was reconstructed, and why
+    tolerance: Tolerance | None = None
+    on_mismatch: Mismatch | None = None
+    note: str = ""
+
+
+class QuantityEntry(_Labelled):
+    value: float
+    unit: str
+    where: str  # table, cell or line of the seed document
+
+
+class ReferenceGroup(_Labelled):
+    case: str
+    variants: list[str] = Field(min_length=1)
+    quantities: dict[str, QuantityEntry] = Field(min_length=1)
+
+
+class DerivedTerm(_Strict):
+    case: str
+    quantity: str
+    coefficient: float = 1.0
+
+
+class DerivedEntry(_Labelled):
+    name: str
+    variants: list[str] = Field(min_length=1)
+    terms: list[DerivedTerm] = Field(min_length=1)
+    value: float
+    unit: str
+    where: str
+
+
+class ReferenceFile(_Strict):
+    formulation: str
+    seed: str
+    reference: list[ReferenceGroup] = []
+    derived: list[DerivedEntry] = []
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One published value, fully labelled (group defaults resolved)."""
+
+    formulation: str
+    case: str
+    variant: str
+    quantity: str
+    value: float
+    unit: str
+    tolerance: Tolerance
+    seed: str
+    where: str
+    fidelity: Fidelity
+    fidelity_note: str
+    on_mismatch: Mismatch
+    note: str
+
+
+@dataclass(frozen=True)
+class DerivedReference:
+    formulation: str
+    variant: str
+    name: str
+    terms: tuple[DerivedTerm, ...]
+    value: float
+    unit: str
+    tolerance: Tolerance
+    seed: str
+    where: str
+    fidelity: Fidelity
+    fidelity_note: str
+    on_mismatch: Mismatch
+    note: str
+
+
+@dataclass
+class ReferenceBook:
+    references: list[Reference]
+    derived: list[DerivedReference]
+
+    def for_run(self, formulation: str, case: str, variant: str) -> list[Reference]:
+        return [r for r in self.references
+                if (r.formulation, r.case, r.variant) == (formulation, case, variant)]
+
+
+def _resolve(entry: _Labelled, group: _Labelled | None, origin: str, what: str):
+    """Inherit labels from the group; demand a note for anything not ``exact``."""
+    fidelity = entry.fidelity or (group.fidelity if group else None)
+    tolerance = entry.tolerance or (group.tolerance if group else None)
+    note = entry.fidelity_note or (group.fidelity_note if group else "")
+    if fidelity is None or tolerance is None:
+        raise InputError(f"{origin}: {what}: needs a fidelity and a tolerance")
+    if fidelity is not Fidelity.EXACT and not note:
+        raise InputError(f"{origin}: {what}: fidelity {fidelity} needs a fidelity_note "
+                        "(which parameter or data, and why)")
+    on_mismatch = entry.on_mismatch or (group.on_mismatch if group else None)
+    if on_mismatch is None:
+        on_mismatch = "deviation" if fidelity is Fidelity.RECONSTRUCTED else "fail"
+    return fidelity, tolerance, note, on_mismatch
+
+
+def load_reference_file(path: Path) -> ReferenceFile:
+    try:
+        return ReferenceFile.model_validate(read_toml(path))
+    except ValidationError as exc:
+        raise InputError(f"{path}: {format_validation_error(exc)}") from None
+
+
+def load_references(paths: list[Path]) -> ReferenceBook:
+    book = ReferenceBook([], [])
+    seen: set[tuple[str, str, str, str]] = set()
+    for path in paths:
+        parsed = load_reference_file(path)
+        for group in parsed.reference:
+            for quantity, entry in group.quantities.items():
+                what = f"{group.case}.{quantity}"
+                fidelity, tolerance, note, mismatch = _resolve(entry, group, str(path), what)
+                for variant in group.variants:
+                    key = (parsed.formulation, group.case, variant, quantity)
+                    if key in seen:
+                        raise InputError(f"{path}: {'/'.join(key)} has two reference values")
+                    seen.add(key)
+                    book.references.append(Reference(
+                        parsed.formulation, group.case, variant, quantity, entry.value,
+                        entry.unit, tolerance, parsed.seed, entry.where, fidelity, note,
+                        mismatch, entry.note or group.note))
+        for derived in parsed.derived:
+            fidelity, tolerance, note, mismatch = _resolve(derived, None, str(path), derived.name)
+            for variant in derived.variants:
+                book.derived.append(DerivedReference(
+                    parsed.formulation, variant, derived.name, tuple(derived.terms),
+                    derived.value, derived.unit, tolerance, parsed.seed, derived.where,
+                    fidelity, note, mismatch, derived.note))
+    return book
+
+
+def errors(expected: float, actual: float) -> tuple[float, float | None]:
+    abs_err = abs(actual - expected)
+    rel_err = abs_err / abs(expected) if expected != 0 else (0.0 if abs_err == 0 else None)
+    if math.isnan(abs_err):
+        return math.inf, None
+    return abs_err, rel_err

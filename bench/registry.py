@@ -1,0 +1,210 @@
+"""Plugin loading and the registry of everything plugins contribute.
+
+Loading follows pytest's model: entry points of the ``gridbench`` group are imported one by
+one; a plugin that fails to import, to register or to validate, or that raises in a hook, is
+recorded as a :class:`PluginProblem` and skipped, and the rest carries on.
+
+Control from the environment (or the CLI's ``-p`` option):
+
+* ``GRIDBENCH_DISABLE_PLUGIN_AUTOLOAD=1`` loads no entry point unless named with ``-p NAME``
+  (or listed in ``GRIDBENCH_PLUGINS=a,b``);
+* ``-p no:NAME`` (or ``GRIDBENCH_BLOCK_PLUGINS=a,b``) blocks an entry point by name.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from bench import hookspecs
+from bench.records import Backend, CaseSource, Formulation, PluginProblem, SolverSpec
+
+ENV_DISABLE_AUTOLOAD = "GRIDBENCH_DISABLE_PLUGIN_AUTOLOAD"
+ENV_PLUGINS = "GRIDBENCH_PLUGINS"
+ENV_BLOCK = "GRIDBENCH_BLOCK_PLUGINS"
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def _short_error(exc: BaseException) -> str:
+    frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" ({Path(frame[0].filename).name}:{frame[0].lineno})" if frame else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    distribution: str
+    version: str
+    module: str
+
+
+@dataclass
+class Registry:
+    """Everything the loaded plugins contribute, keyed by name."""
+
+    plugins: list[PluginInfo] = field(default_factory=list)
+    problems: list[PluginProblem] = field(default_factory=list)
+    backends: dict[str, Backend] = field(default_factory=dict)
+    solvers: dict[tuple[str, str], SolverSpec] = field(default_factory=dict)
+    formulations: dict[str, Formulation] = field(default_factory=dict)
+    cases: dict[str, CaseSource] = field(default_factory=dict)
+    reference_files: list[Path] = field(default_factory=list)
+    # which plugin contributed what, for `gridbench list`
+    owner: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def solvers_for(self, backend: str) -> list[SolverSpec]:
+        return [spec for (b, _), spec in self.solvers.items() if b == backend]
+
+
+class PluginHost:
+    """Loads plugins into a pluggy manager and collects their contributions."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.registry = Registry()
+        self._dist_of: dict[str, tuple[str, str]] = {}
+
+    # ------------------------------------------------------------------ loading
+
+    def load(
+        self,
+        *,
+        autoload: bool | None = None,
+        requested: Sequence[str] = (),
+        blocked: Sequence[str] = (),
+        extra_plugins: Iterable[tuple[str, Any]] = (),
+    ) -> Registry:
+        """Load entry-point plugins (and ``extra_plugins`` given as objects), then collect."""
+        if autoload is None:
+            autoload = not os.environ.get(ENV_DISABLE_AUTOLOAD)
+        requested = [*requested, *_env_list(ENV_PLUGINS)]
+        blocked_set = {*blocked, *_env_list(ENV_BLOCK)}
+        for name in blocked_set:
+            self.pm.set_blocked(name)
+
+        for ep in self._entry_points():
+            if ep.name in blocked_set:
+                continue
+            if not autoload and ep.name not in requested:
+                continue
+            self._load_entry_point(ep)
+        known = {ep.name for ep in self._entry_points()}
+        for name in requested:
+            if name not in known and name not in blocked_set:
+                self._problem(name, "", "import", f"no entry point named {name!r} in group "
+                              f"{hookspecs.PROJECT_NAME!r}")
+        for name, plugin in extra_plugins:
+            self._register(name, plugin, ("(in-process)", ""))
+        self._validate()
+        self._collect()
+        return self.registry
+
+    @staticmethod
+    def _entry_points() -> list[EntryPoint]:
+        return sorted(entry_points(group=hookspecs.PROJECT_NAME), key=lambda ep: ep.name)
+
+    def _load_entry_point(self, ep: EntryPoint) -> None:
+        dist = (ep.dist.name, ep.dist.version) if ep.dist is not None else ("?", "")
+        if self.pm.get_plugin(ep.name) is not None:
+            return
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # a broken plugin must not stop the suite
+            self._problem(ep.name, dist[0], "import", _short_error(exc))
+            return
+        self._register(ep.name, plugin, dist)
+
+    def _register(self, name: str, plugin: Any, dist: tuple[str, str]) -> None:
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:
+            self._problem(name, dist[0], "register", _short_error(exc))
+            return
+        self._dist_of[name] = dist
+        module = getattr(plugin, "__name__", type(plugin).__name__)
+        self.registry.plugins.append(PluginInfo(name, dist[0], dist[1], module))
+
+    def _validate(self) -> None:
+        """``check_pending``: a hook implementation without a spec is a typo; drop that plugin."""
+        while True:
+            try:
+                self.pm.check_pending()
+                return
+            except pluggy.PluginValidationError as exc:
+                name = self.pm.get_name(exc.plugin) or str(exc.plugin)
+                self._problem(name, self._dist_of.get(name, ("?", ""))[0], "validate", str(exc))
+                self.pm.unregister(exc.plugin)
+                self.registry.plugins = [p for p in self.registry.plugins if p.name != name]
+
+    def _problem(self, plugin: str, dist: str, stage: str, error: str) -> None:
+        self.registry.problems.append(PluginProblem(plugin, dist, stage, error))
+
+    # ------------------------------------------------------------------ collecting
+
+    def _call_each(self, hook_name: str) -> Iterable[tuple[str, Any]]:
+        """Call one hook on every plugin separately, so one raising plugin is skipped alone."""
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in caller.get_hookimpls():  # registration order
+            try:
+                items = impl.function()
+            except Exception as exc:
+                self._problem(impl.plugin_name, self._dist_of.get(impl.plugin_name, ("?",))[0],
+                              f"hook {hook_name}", _short_error(exc))
+                continue
+            for item in items or ():
+                yield impl.plugin_name, item
+
+    def _collect(self) -> None:
+        reg = self.registry
+        for plugin, backend in self._call_each("gridbench_backends"):
+            self._add(reg.backends, backend.name, backend, "backend", plugin)
+        for plugin, solver in self._call_each("gridbench_solvers"):
+            key = (solver.backend, solver.name)
+            if key in reg.solvers:
+                self._duplicate("solver", f"{solver.backend}/{solver.name}", plugin)
+                continue
+            reg.solvers[key] = solver
+            reg.owner[("solver", f"{solver.backend}/{solver.name}")] = plugin
+        for plugin, formulation in self._call_each("gridbench_formulations"):
+            self._add(reg.formulations, formulation.name, formulation, "formulation", plugin)
+        for plugin, case in self._call_each("gridbench_cases"):
+            self._add(reg.cases, case.name, case, "case", plugin)
+        for plugin, path in self._call_each("gridbench_references"):
+            reg.reference_files.append(Path(path))
+            reg.owner[("reference", str(path))] = plugin
+
+    def _add(self, table: dict, name: str, item: Any, kind: str, plugin: str) -> None:
+        if name in table:
+            self._duplicate(kind, name, plugin)
+            return
+        table[name] = item
+        self.registry.owner[(kind, name)] = plugin
+
+    def _duplicate(self, kind: str, name: str, plugin: str) -> None:
+        first = self.registry.owner.get((kind, name), "?")
+        self._problem(plugin, self._dist_of.get(plugin, ("?",))[0], f"hook ({kind})",
+                      f"{kind} {name!r} is already provided by plugin {first!r}; ignored")
+
+
+def load_registry(
+    *,
+    autoload: bool | None = None,
+    requested: Sequence[str] = (),
+    blocked: Sequence[str] = (),
+    extra_plugins: Iterable[tuple[str, Any]] = (),
+) -> Registry:
+    return PluginHost().load(
+        autoload=autoload, requested=requested, blocked=blocked, extra_plugins=extra_plugins
+    )

@@ -1,0 +1,196 @@
+"""Plan and execute formulation x variant x case x backend x solver runs.
+
+The runner only talks to records: it asks a formulation's implementation for a native
+model, hands it to the backend adapter, and gives the extracted numpy solution back to the
+formulation for quantities and independent checks. A run that raises is recorded as
+``error`` with its message and the suite carries on.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from bench.cases import CaseError, load_case
+from bench.errors import InputError
+from bench.records import (
+    Case,
+    Formulation,
+    RunResult,
+    SolverSpec,
+    Status,
+    Variant,
+    resolve,
+)
+from bench.references import ReferenceBook
+from bench.registry import Registry
+from bench.validation import check_against
+
+DEFAULT_TIME_LIMIT_S = 300.0
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The CLI's filters; an empty tuple means "all"."""
+
+    formulations: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
+    backends: tuple[str, ...] = ()
+    solvers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    formulation: Formulation
+    variant: Variant
+    case: Case
+    backend: str
+    solver: SolverSpec
+
+
+@dataclass
+class Plan:
+    runs: list[PlannedRun] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # not installed: commercial solvers...
+    case_problems: list[str] = field(default_factory=list)  # invalid cases that were skipped
+
+
+def _check_names(kind: str, asked: Sequence[str], known: Sequence[str]) -> None:
+    unknown = [name for name in asked if name not in known]
+    if unknown:
+        raise InputError(f"unknown {kind} {', '.join(map(repr, unknown))} "
+                         f"(known: {', '.join(sorted(set(known))) or 'none'})")
+
+
+def plan_runs(registry: Registry, selection: Selection) -> Plan:
+    """Expand the selection into runs. Unknown names or an empty plan are input errors."""
+    formulations = registry.formulations
+    _check_names("formulation", selection.formulations, list(formulations))
+    _check_names("case", selection.cases, list(registry.cases))
+    _check_names("backend", selection.backends, list(registry.backends))
+    _check_names("solver", selection.solvers, [name for _, name in registry.solvers])
+    chosen = [f for name, f in sorted(formulations.items())
+              if not selection.formulations or name in selection.formulations]
+    _check_names("variant", selection.variants,
+                 [v.name for f in chosen for v in f.variants])
+
+    plan = Plan()
+    skipped: set[str] = set()
+    for formulation in chosen:
+        cases = _cases_for(registry, formulation, selection, plan)
+        variants = [v for v in formulation.variants
+                    if not selection.variants or v.name in selection.variants]
+        for backend_name in sorted(formulation.implementations):
+            if selection.backends and backend_name not in selection.backends:
+                continue
+            backend = registry.backends.get(backend_name)
+            if backend is None or not backend.available():
+                skipped.add(f"backend {backend_name}")
+                continue
+            for variant in variants:
+                for solver in _solvers_for(registry, backend_name, variant, selection, skipped):
+                    for case in cases:
+                        plan.runs.append(PlannedRun(formulation, variant, case, backend_name,
+                                                    solver))
+    plan.skipped = sorted(skipped)
+    if not plan.runs:
+        raise InputError("no runs match the selection"
+                         + (f" (not installed: {', '.join(plan.skipped)})" if plan.skipped else ""))
+    return plan
+
+
+def _cases_for(registry: Registry, formulation: Formulation, selection: Selection,
+               plan: Plan) -> list[Case]:
+    cases = []
+    for name, source in sorted(registry.cases.items()):
+        if source.formulation != formulation.name:
+            continue
+        if selection.cases and name not in selection.cases:
+            continue
+        try:
+            cases.append(load_case(source, formulation))
+        except CaseError as exc:
+            if selection.cases:  # the user asked for this case by name: their input is bad
+                raise
+            plan.case_problems.append(str(exc))
+    return cases
+
+
+def _solvers_for(registry: Registry, backend: str, variant: Variant, selection: Selection,
+                 skipped: set[str]) -> list[SolverSpec]:
+    solve_class = variant.solved_as or variant.problem_class
+    chosen = []
+    for spec in sorted(registry.solvers_for(backend), key=lambda s: s.name):
+        if solve_class not in spec.problem_classes:
+            continue
+        if selection.solvers:
+            if spec.name in selection.solvers:
+                chosen.append(spec)  # asked for by name: shown even when unavailable
+            continue
+        if not spec.default:
+            continue
+        if not _available(spec):
+            skipped.add(f"{backend}/{spec.name}")
+            continue
+        chosen.append(spec)
+    return chosen
+
+
+def _available(spec: SolverSpec) -> bool:
+    try:
+        return bool(spec.available())
+    except Exception:
+        return False
+
+
+def _short(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {last.filename.rsplit('/', 1)[-1]}:{last.lineno}" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
+            time_limit: float | None) -> RunResult:
+    """Build, solve, extract, compute quantities, verify and compare one run."""
+    formulation, variant, case = planned.formulation, planned.variant, planned.case
+    result = RunResult(formulation.name, variant.name, case.name, planned.backend,
+                       planned.solver.name, Status.ERROR)
+    backend = registry.backends[planned.backend]
+    if not _available(planned.solver):
+        result.status = Status.UNAVAILABLE
+        result.message = f"solver {planned.solver.name} is not installed for {planned.backend}"
+        return result
+    try:
+        build = resolve(formulation.implementations[planned.backend])
+        start = time.perf_counter()
+        built = build(case.data, variant.name)
+        result.build_time_s = time.perf_counter() - start
+        result.model_size = backend.model_size(built.native)
+        start = time.perf_counter()
+        outcome = backend.solve(built.native, planned.solver, time_limit)
+        result.solve_time_s = time.perf_counter() - start
+        result.solver_time_s = outcome.solver_time_s
+        result.status, result.objective, result.message = (
+            outcome.status, outcome.objective, outcome.message)
+        if outcome.status.has_solution:
+            solution = built.extract()
+            solution.objective = outcome.objective
+            result.quantities = {k: float(v) for k, v in
+                                 formulation.quantities(case.data, variant.name, solution).items()}
+            result.checks.extend(formulation.verify(case.data, variant.name, solution))
+    except Exception as exc:  # a plugin or solver bug: record it and carry on
+        result.status = Status.ERROR
+        result.message = _short(exc)
+        result.traceback = traceback.format_exc()
+    result.checks.extend(check_against(result, book.for_run(formulation.name, case.name,
+                                                              variant.name)))
+    return result
+
+
+def run_plan(plan: Plan, registry: Registry, book: ReferenceBook,
+             time_limit: float | None = DEFAULT_TIME_LIMIT_S) -> Iterator[RunResult]:
+    for planned in plan.runs:
+        yield execute(planned, registry, book, time_limit)

@@ -1,0 +1,93 @@
+"""Compare what a solver computed with the published values.
+
+A check passes within its tolerance; otherwise it fails, or, where the reference says the
+mismatch is a documented finding (``on_mismatch = "deviation"``, the default for
+reconstructed data), it is a deviation: reported with its error, not counted as a failure.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from bench.records import Check, RunResult, Verdict
+from bench.references import DerivedReference, Reference, ReferenceBook, Tolerance, errors
+
+
+def _compare(name: str, expected: float, actual: float | None, tolerance: Tolerance,
+             on_mismatch: str, note: str, kind: str = "reference") -> Check:
+    if actual is None:
+        return Check(name, expected, None, None, None, Verdict.FAIL, kind, str(tolerance),
+                     "not computed")
+    abs_err, rel_err = errors(expected, actual)
+    if tolerance.accepts(abs_err, rel_err):
+        verdict = Verdict.PASS
+    else:
+        verdict = Verdict.DEVIATION if on_mismatch == "deviation" else Verdict.FAIL
+    return Check(name, expected, actual, abs_err, rel_err, verdict, kind, str(tolerance), note)
+
+
+def check_against(result: RunResult, references: list[Reference]) -> list[Check]:
+    """One check per published quantity of this run's formulation, case and variant."""
+    checks = []
+    for ref in references:
+        actual = result.quantities.get(ref.quantity)
+        note = ref.note
+        if actual is None and result.status.has_solution:
+            note = f"quantity {ref.quantity!r} not produced by the formulation"
+        checks.append(_compare(ref.quantity, ref.value, actual, ref.tolerance,
+                               ref.on_mismatch, note or f"{ref.seed}: {ref.where}"))
+    return checks
+
+
+@dataclass
+class DerivedResult:
+    """A check across runs of one formulation/variant/backend/solver."""
+
+    formulation: str
+    variant: str
+    backend: str
+    solver: str
+    check: Check
+    reference: DerivedReference
+
+
+def derived_checks(results: list[RunResult], book: ReferenceBook) -> list[DerivedResult]:
+    """Evaluate every derived reference for every backend/solver that ran all its terms."""
+    by_group: dict[tuple[str, str, str, str], dict[str, RunResult]] = defaultdict(dict)
+    for result in results:
+        group = (result.formulation, result.variant, result.backend, result.solver)
+        by_group[group][result.case] = result
+    out = []
+    for (formulation, variant, backend, solver), runs in by_group.items():
+        for ref in book.derived:
+            if (ref.formulation, ref.variant) != (formulation, variant):
+                continue
+            if not all(term.case in runs for term in ref.terms):
+                continue  # this run selection did not include every case the check needs
+            values = [runs[term.case].quantities.get(term.quantity) for term in ref.terms]
+            actual = None if any(v is None for v in values) else sum(
+                term.coefficient * value for term, value in zip(ref.terms, values, strict=True))
+            check = _compare(ref.name, ref.value, actual, ref.tolerance, ref.on_mismatch,
+                             ref.note or f"{ref.seed}: {ref.where}", kind="derived")
+            out.append(DerivedResult(formulation, variant, backend, solver, check, ref))
+    return out
+
+
+def solution_check(name: str, violation: float, tolerance: float, note: str = "") -> Check:
+    """A feasibility property recomputed from the case data: violation must be <= tolerance."""
+    verdict = Verdict.PASS if violation <= tolerance else Verdict.FAIL
+    return Check(name, 0.0, violation, violation, None, verdict, "solution",
+                 f"abs {tolerance:g}", note)
+
+
+def objective_check(reported: float | None, recomputed: float, rel_tol: float = 1e-6) -> Check:
+    """The backend's objective against the objective recomputed from the solution values."""
+    if reported is None:
+        return Check("objective_recomputed", None, recomputed, None, None, Verdict.FAIL,
+                     "solution", f"rel {rel_tol:g}", "backend reported no objective")
+    abs_err, rel_err = errors(reported, recomputed)
+    ok = abs_err <= rel_tol * max(1.0, abs(reported))
+    return Check("objective_recomputed", reported, recomputed, abs_err, rel_err,
+                 Verdict.PASS if ok else Verdict.FAIL, "solution",
+                 f"rel {rel_tol:g} (abs below 1)", "objective from the case data")

@@ -1,0 +1,91 @@
+"""CVXPY backend adapter: native models are ``cvxpy.Problem`` objects."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from bench.backend_support import dist_version, installed
+from bench.records import ModelSize, SolveOutcome, SolverSpec, Status
+
+_VERSION_OF = {"HIGHS": "highspy", "SCIP": "pyscipopt", "CLARABEL": "clarabel", "OSQP": "osqp",
+               "SCS": "scs", "GUROBI": "gurobipy", "CPLEX": "cplex", "MOSEK": "mosek",
+               "XPRESS": "xpress"}
+
+
+@cache
+def _installed_solvers() -> frozenset[str]:
+    if not installed("cvxpy"):
+        return frozenset()
+    import cvxpy
+
+    return frozenset(cvxpy.installed_solvers())
+
+
+def solver_available(native: str) -> bool:
+    return native in _installed_solvers()
+
+
+def solver_version(native: str) -> str | None:
+    return dist_version(_VERSION_OF.get(native, native.lower()))
+
+
+def _time_limit_options(native: str, seconds: float) -> dict[str, Any]:
+    """Each solver names its time limit differently inside CVXPY."""
+    match native:
+        case "SCIP":
+            return {"scip_params": {"limits/time": seconds}}
+        case "SCS":
+            return {"time_limit_secs": seconds}
+        case "GUROBI":
+            return {"TimeLimit": seconds}
+        case "MOSEK":
+            return {"mosek_params": {"MSK_DPAR_OPTIMIZER_MAX_TIME": seconds}}
+        case "CPLEX":
+            return {"cplex_params": {"timelimit": seconds}}
+        case "XPRESS":
+            return {"maxtime": -int(seconds)}
+        case _:  # HIGHS, CLARABEL, OSQP
+            return {"time_limit": seconds}
+
+
+class CvxpyBackend:
+    name = "cvxpy"
+
+    def available(self) -> bool:
+        return installed("cvxpy")
+
+    def version(self) -> str | None:
+        return dist_version("cvxpy")
+
+    def solve(self, native: Any, solver: SolverSpec, time_limit: float | None) -> SolveOutcome:
+        import cvxpy as cp
+
+        options = _time_limit_options(solver.native, time_limit) if time_limit else {}
+        try:
+            native.solve(solver=solver.native, **options)
+        except cp.error.SolverError as exc:
+            return SolveOutcome(Status.ERROR, None, message=f"SolverError: {exc}")
+        status = {
+            cp.OPTIMAL: Status.OPTIMAL,
+            cp.OPTIMAL_INACCURATE: Status.FEASIBLE,
+            cp.INFEASIBLE: Status.INFEASIBLE,
+            cp.INFEASIBLE_INACCURATE: Status.INFEASIBLE,
+            cp.UNBOUNDED: Status.UNBOUNDED,
+            cp.UNBOUNDED_INACCURATE: Status.UNBOUNDED,
+            cp.USER_LIMIT: Status.TIME_LIMIT,
+        }.get(native.status, Status.ERROR)
+        if status is Status.TIME_LIMIT and native.value is None:
+            objective = None
+        else:
+            objective = float(native.value) if status.has_solution else None
+        stats = native.solver_stats
+        return SolveOutcome(status, objective, message=str(native.status),
+                            solver_time_s=stats.solve_time if stats else None)
+
+    def model_size(self, native: Any) -> ModelSize | None:
+        metrics = native.size_metrics
+        integers = sum(v.size for v in native.variables()
+                       if v.attributes.get("integer") or v.attributes.get("boolean"))
+        return ModelSize(int(metrics.num_scalar_variables), int(integers),
+                         int(metrics.num_scalar_eq_constr + metrics.num_scalar_leq_constr))

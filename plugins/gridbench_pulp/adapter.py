@@ -1,0 +1,74 @@
+"""PuLP backend adapter: native models are ``LpProblem`` objects."""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import Any
+
+from bench.backend_support import dist_version, installed
+from bench.records import ModelSize, SolveOutcome, SolverSpec, Status
+
+_VERSION_OF = {"PULP_CBC_CMD": "pulp", "HiGHS": "highspy", "SCIP_PY": "pyscipopt",
+               "GUROBI": "gurobipy", "CPLEX_PY": "cplex", "XPRESS_PY": "xpress"}
+
+
+@cache
+def solver_available(native: str) -> bool:
+    if not installed("pulp"):
+        return False
+    import pulp
+
+    try:
+        return bool(pulp.getSolver(native, msg=False).available())
+    except Exception:
+        return False
+
+
+def solver_version(native: str) -> str | None:
+    if native == "PULP_CBC_CMD":
+        return f"bundled with PuLP {dist_version('pulp')}"
+    return dist_version(_VERSION_OF.get(native, native))
+
+
+class PulpBackend:
+    name = "pulp"
+
+    def available(self) -> bool:
+        return installed("pulp")
+
+    def version(self) -> str | None:
+        return dist_version("pulp")
+
+    def solve(self, native: Any, solver: SolverSpec, time_limit: float | None) -> SolveOutcome:
+        import pulp
+
+        options: dict[str, Any] = {"msg": False}
+        if time_limit is not None:
+            options["timeLimit"] = time_limit
+        start = time.perf_counter()
+        native.solve(pulp.getSolver(solver.native, **options))
+        elapsed = time.perf_counter() - start
+        status, sol = native.status, native.sol_status
+        if sol == pulp.LpSolutionOptimal:
+            outcome = Status.OPTIMAL
+        elif sol == pulp.LpSolutionIntegerFeasible:
+            hit_limit = time_limit is not None and elapsed >= 0.95 * time_limit
+            outcome = Status.TIME_LIMIT if hit_limit else Status.FEASIBLE
+        elif status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
+            outcome = Status.INFEASIBLE
+        elif status == pulp.LpStatusUnbounded or sol == pulp.LpSolutionUnbounded:
+            outcome = Status.UNBOUNDED
+        elif time_limit is not None and elapsed >= 0.95 * time_limit:
+            outcome = Status.TIME_LIMIT
+        else:
+            outcome = Status.ERROR
+        objective = pulp.value(native.objective) if outcome.has_solution else None
+        return SolveOutcome(outcome, objective,
+                            message=f"{pulp.LpStatus[status]}/{pulp.LpSolution[sol]}",
+                            solver_time_s=getattr(native, "solutionTime", None))
+
+    def model_size(self, native: Any) -> ModelSize | None:
+        variables = native.variables()
+        return ModelSize(len(variables), sum(v.cat == "Integer" for v in variables),
+                         len(native.constraints))

@@ -1,0 +1,82 @@
+"""Pyomo backend adapter: native models are ``ConcreteModel`` objects."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from bench.backend_support import dist_version, installed
+from bench.records import ModelSize, SolveOutcome, SolverSpec, Status
+
+
+def _factory():
+    """Pyomo's solver factory; ``pyomo.environ`` must be imported first to register solvers."""
+    import pyomo.environ  # noqa: F401
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    return SolverFactory
+
+
+@cache
+def solver_available(native: str) -> bool:
+    if not installed("pyomo"):
+        return False
+    try:
+        return bool(_factory()(native).available())
+    except Exception:
+        return False
+
+
+def solver_version(native: str) -> str | None:
+    if not solver_available(native):
+        return None
+    version = _factory()(native).version()
+    return ".".join(map(str, version)) if version else None
+
+
+class PyomoBackend:
+    name = "pyomo"
+
+    def available(self) -> bool:
+        return installed("pyomo")
+
+    def version(self) -> str | None:
+        return dist_version("pyomo")
+
+    def solve(self, native: Any, solver: SolverSpec, time_limit: float | None) -> SolveOutcome:
+        from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+        opt = _factory()(solver.native)
+        options: dict[str, Any] = {"load_solutions": False,
+                                   "raise_exception_on_nonoptimal_result": False}
+        if time_limit is not None:
+            options["time_limit"] = time_limit
+        results = opt.solve(native, **options)
+        term, sol = results.termination_condition, results.solution_status
+        has_solution = sol in (SolutionStatus.optimal, SolutionStatus.feasible)
+        if term == TerminationCondition.convergenceCriteriaSatisfied and has_solution:
+            status = Status.OPTIMAL if sol == SolutionStatus.optimal else Status.FEASIBLE
+        elif term == TerminationCondition.maxTimeLimit:
+            status = Status.TIME_LIMIT
+        elif term in (TerminationCondition.provenInfeasible,
+                      TerminationCondition.locallyInfeasible):
+            status = Status.INFEASIBLE
+        elif term in (TerminationCondition.unbounded,
+                      TerminationCondition.infeasibleOrUnbounded):
+            status = Status.UNBOUNDED
+        elif has_solution:
+            status = Status.FEASIBLE
+        else:
+            status = Status.ERROR
+        if has_solution:
+            results.solution_loader.load_vars()
+        objective = results.incumbent_objective if has_solution else None
+        return SolveOutcome(status, objective, message=f"{term.name}/{sol.name}")
+
+    def model_size(self, native: Any) -> ModelSize | None:
+        from pyomo.environ import Constraint, Var
+
+        variables = list(native.component_data_objects(Var, active=True, descend_into=True))
+        constraints = sum(1 for _ in native.component_data_objects(Constraint, active=True))
+        return ModelSize(len(variables), sum(v.is_integer() or v.is_binary() for v in variables),
+                         constraints)

@@ -1,0 +1,54 @@
+"""Unit commitment with an operational-flexibility reserve (seed 001_7e28a5851423f98c.txt).
+
+Three generator types, five periods: integer units on (z), start-ups (w) and output (x).
+Variants: ``as_published`` is the model exactly as the seed codes it (its constraint 5, the
+start-up coupling, is never added, so start-ups cost nothing); ``startup_coupled`` adds
+w_gt >= z_gt - z_g,t-1 with the first period as the case file states.
+"""
+
+from __future__ import annotations
+
+from bench.cases import case_files
+from bench.hookspecs import hookimpl
+from bench.paths import data_dir
+from bench.records import Formulation, ProblemClass, Variant
+
+from gridbench_unit_commitment import checks
+from gridbench_unit_commitment.data import UnitCommitmentData
+
+NAME = "unit_commitment"
+
+FORMULATION = Formulation(
+    name=NAME,
+    description="Unit commitment with a 15 % reserve; tariff per period = period cost / demand",
+    seed="001_7e28a5851423f98c.txt",
+    variants=(
+        Variant(checks.AS_PUBLISHED, ProblemClass.MILP,
+                "the seed's code: no start-up coupling (constraint 5 is never added)"),
+        Variant(checks.STARTUP_COUPLED, ProblemClass.MILP,
+                "adds constraint 5: w_gt >= z_gt - z_g,t-1"),
+    ),
+    case_schema=UnitCommitmentData,
+    implementations={
+        "pyomo": "gridbench_unit_commitment.pyomo_model:build",
+        "pulp": "gridbench_unit_commitment.pulp_model:build",
+        "cvxpy": "gridbench_unit_commitment.cvxpy_model:build",
+    },
+    quantities=checks.quantities,
+    verify=checks.verify,
+)
+
+
+@hookimpl
+def gridbench_formulations():
+    return [FORMULATION]
+
+
+@hookimpl
+def gridbench_cases():
+    return [case for case in case_files(data_dir("cases")) if case.formulation == NAME]
+
+
+@hookimpl
+def gridbench_references():
+    return [data_dir("reference_results") / f"{NAME}.toml"]

@@ -1,0 +1,49 @@
+"""Unit commitment in PuLP: LpVariable.dicts and lpSum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pulp
+
+from bench.records import BuiltModel, Solution
+
+from gridbench_unit_commitment.checks import STARTUP_COUPLED
+from gridbench_unit_commitment.data import UnitCommitmentData
+
+
+def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
+    G, T = range(data.n_types), range(data.n_periods)
+    n, m, M = data.units_available, data.min_output_mw, data.max_output_mw
+    c, v, s = data.cost_at_min_per_mwh, data.marginal_cost_per_mwh, data.startup_cost
+    d, l = data.demand_mw, data.period_hours
+    index = [(g, t) for g in G for t in T]
+
+    prob = pulp.LpProblem("unit_commitment", pulp.LpMinimize)
+    z = pulp.LpVariable.dicts("z", index, lowBound=0, cat=pulp.LpInteger)
+    w = pulp.LpVariable.dicts("w", index, lowBound=0, cat=pulp.LpInteger)
+    x = pulp.LpVariable.dicts("x", index, lowBound=0)
+
+    prob += pulp.lpSum(
+        s[g] * w[g, t] + c[g] * m[g] * l[t] * z[g, t] + v[g] * l[t] * (x[g, t] - m[g] * z[g, t])
+        for g, t in index)
+    for g, t in index:
+        prob += m[g] * z[g, t] <= x[g, t], f"output_min_{g}_{t}"
+        prob += x[g, t] <= M[g] * z[g, t], f"output_max_{g}_{t}"
+        prob += z[g, t] <= n[g], f"units_available_{g}_{t}"
+    for t in T:
+        prob += pulp.lpSum(x[g, t] for g in G) >= d[t], f"demand_{t}"
+        if data.reserve_margin is not None:
+            prob += (pulp.lpSum(M[g] * z[g, t] for g in G) >= (1 + data.reserve_margin) * d[t],
+                     f"reserve_{t}")
+    if variant == STARTUP_COUPLED:
+        for g, t in index:
+            before = data.previous_period(t)
+            on_before = z[g, before] if before is not None else data.initial_units_on[g]
+            prob += w[g, t] >= z[g, t] - on_before, f"startup_{g}_{t}"
+
+    def extract() -> Solution:
+        values = {name: np.array([[var[g, t].value() for t in T] for g in G], dtype=float)
+                  for name, var in (("z", z), ("w", w), ("x", x))}
+        return Solution(values, None)
+
+    return BuiltModel(prob, extract)

@@ -55,7 +55,7 @@ def _warn_problems(problems: list[PluginProblem] | list[str]) -> None:
 @click.option("-p", "plugins", multiple=True, metavar="NAME",
               help="Load entry point NAME even with autoload disabled; 'no:NAME' blocks it.")
 @click.option("--disable-plugin-autoload", "no_autoload", is_flag=True,
-              help="Load only the plugins named with -p (also GRIDBENCH_DISABLE_PLUGIN_AUTOLOAD=1).")
+              help="Load only plugins named with -p (or GRIDBENCH_DISABLE_PLUGIN_AUTOLOAD=1).")
 @click.pass_context
 def cli(ctx: click.Context, plugins: tuple[str, ...], no_autoload: bool) -> None:
     """gridbench: re-solve published energy-optimisation models and check their numbers."""

@@ -8,11 +8,13 @@ Control from the environment (or the CLI's ``-p`` option):
 
 * ``GRIDBENCH_DISABLE_PLUGIN_AUTOLOAD=1`` loads no entry point unless named with ``-p NAME``
   (or listed in ``GRIDBENCH_PLUGINS=a,b``);
+* ``-p package.module`` loads a plugin module that is not an installed entry point;
 * ``-p no:NAME`` (or ``GRIDBENCH_BLOCK_PLUGINS=a,b``) blocks an entry point by name.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import traceback
 from collections.abc import Iterable, Sequence
@@ -103,8 +105,7 @@ class PluginHost:
         known = {ep.name for ep in self._entry_points()}
         for name in requested:
             if name not in known and name not in blocked_set:
-                self._problem(name, "", "import", f"no entry point named {name!r} in group "
-                              f"{hookspecs.PROJECT_NAME!r}")
+                self._load_module(name)
         for name, plugin in extra_plugins:
             self._register(name, plugin, ("(in-process)", ""))
         self._validate()
@@ -125,6 +126,16 @@ class PluginHost:
             self._problem(ep.name, dist[0], "import", _short_error(exc))
             return
         self._register(ep.name, plugin, dist)
+
+    def _load_module(self, name: str) -> None:
+        """``-p package.module``: a plugin module that is not installed as an entry point."""
+        try:
+            plugin = importlib.import_module(name)
+        except Exception as exc:
+            self._problem(name, "", "import", f"no entry point named {name!r} in group "
+                          f"{hookspecs.PROJECT_NAME!r}, and as a module: {_short_error(exc)}")
+            return
+        self._register(name, plugin, ("(module)", ""))
 
     def _register(self, name: str, plugin: Any, dist: tuple[str, str]) -> None:
         try:
@@ -153,49 +164,63 @@ class PluginHost:
 
     # ------------------------------------------------------------------ collecting
 
-    def _call_each(self, hook_name: str) -> Iterable[tuple[str, Any]]:
-        """Call one hook on every plugin separately, so one raising plugin is skipped alone."""
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in caller.get_hookimpls():  # registration order
-            try:
-                items = impl.function()
-            except Exception as exc:
-                self._problem(impl.plugin_name, self._dist_of.get(impl.plugin_name, ("?",))[0],
-                              f"hook {hook_name}", _short_error(exc))
-                continue
-            for item in items or ():
-                yield impl.plugin_name, item
+    HOOKS = ("gridbench_backends", "gridbench_solvers", "gridbench_formulations",
+             "gridbench_cases", "gridbench_references")
+
+    def _gather(self) -> dict[str, dict[str, list[Any]]]:
+        """Call every hook on every plugin separately. A plugin that raises in any hook is
+        reported and skipped as a whole: none of its contributions is kept."""
+        gathered: dict[str, dict[str, list[Any]]] = {}
+        failed: set[str] = set()
+        for hook_name in self.HOOKS:
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                name = impl.plugin_name
+                try:
+                    items = list(impl.function() or ())
+                except Exception as exc:
+                    self._problem(name, self._dist_of.get(name, ("?",))[0],
+                                  f"hook {hook_name}", _short_error(exc))
+                    failed.add(name)
+                    continue
+                gathered.setdefault(name, {}).setdefault(hook_name, []).extend(items)
+        for name in failed:
+            gathered.pop(name, None)
+            self.pm.unregister(name=name)
+            self.registry.plugins = [p for p in self.registry.plugins if p.name != name]
+        return gathered
 
     def _collect(self) -> None:
         reg = self.registry
-        for plugin, backend in self._call_each("gridbench_backends"):
+        gathered = self._gather()
+        order = [p.name for p in reg.plugins]  # registration order
+
+        def each(hook_name: str) -> Iterable[tuple[str, Any]]:
+            for plugin in order:
+                for item in gathered.get(plugin, {}).get(hook_name, ()):
+                    yield plugin, item
+
+        for plugin, backend in each("gridbench_backends"):
             self._add(reg.backends, backend.name, backend, "backend", plugin)
-        for plugin, solver in self._call_each("gridbench_solvers"):
-            key = (solver.backend, solver.name)
-            if key in reg.solvers:
-                self._duplicate("solver", f"{solver.backend}/{solver.name}", plugin)
-                continue
-            reg.solvers[key] = solver
-            reg.owner[("solver", f"{solver.backend}/{solver.name}")] = plugin
-        for plugin, formulation in self._call_each("gridbench_formulations"):
+        for plugin, solver in each("gridbench_solvers"):
+            self._add(reg.solvers, (solver.backend, solver.name), solver, "solver", plugin)
+        for plugin, formulation in each("gridbench_formulations"):
             self._add(reg.formulations, formulation.name, formulation, "formulation", plugin)
-        for plugin, case in self._call_each("gridbench_cases"):
+        for plugin, case in each("gridbench_cases"):
             self._add(reg.cases, case.name, case, "case", plugin)
-        for plugin, path in self._call_each("gridbench_references"):
+        for plugin, path in each("gridbench_references"):
             reg.reference_files.append(Path(path))
             reg.owner[("reference", str(path))] = plugin
 
-    def _add(self, table: dict, name: str, item: Any, kind: str, plugin: str) -> None:
-        if name in table:
-            self._duplicate(kind, name, plugin)
+    def _add(self, table: dict, key: Any, item: Any, kind: str, plugin: str) -> None:
+        """First registration wins; a second plugin offering the same name is reported."""
+        label = "/".join(key) if isinstance(key, tuple) else key
+        if key in table:
+            first = self.registry.owner.get((kind, label), "?")
+            self._problem(plugin, self._dist_of.get(plugin, ("?",))[0], f"hook ({kind})",
+                          f"{kind} {label!r} is already provided by plugin {first!r}; ignored")
             return
-        table[name] = item
-        self.registry.owner[(kind, name)] = plugin
-
-    def _duplicate(self, kind: str, name: str, plugin: str) -> None:
-        first = self.registry.owner.get((kind, name), "?")
-        self._problem(plugin, self._dist_of.get(plugin, ("?",))[0], f"hook ({kind})",
-                      f"{kind} {name!r} is already provided by plugin {first!r}; ignored")
+        table[key] = item
+        self.registry.owner[(kind, label)] = plugin
 
 
 def load_registry(

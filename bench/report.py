@@ -81,7 +81,8 @@ def markdown_report(doc: dict[str, Any]) -> str:
     lines = ["# gridbench validation report", ""]
     lines += [f"- gridbench {meta['gridbench_version']}, Python {meta['python']}, "
               f"{meta['platform']} ({meta['cpu_count']} CPUs)",
-              f"- started {meta['started_at']}, finished {meta.get('finished_at', '(interrupted)')}",
+              f"- started {meta['started_at']}, "
+              f"finished {meta.get('finished_at', '(interrupted)')}",
               f"- time limit per solve: {meta.get('time_limit_s')} s", ""]
     lines += ["## Summary", "", summary_line(doc["summary"]), ""]
     lines += ["## Runs", "",

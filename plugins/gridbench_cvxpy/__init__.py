@@ -5,7 +5,6 @@ from __future__ import annotations
 from bench.backend_support import ALL_MATH, CONVEX_QP, LINEAR_AND_QP
 from bench.hookspecs import hookimpl
 from bench.records import SolverSpec
-
 from gridbench_cvxpy.adapter import CvxpyBackend, solver_available, solver_version
 
 BACKEND = "cvxpy"

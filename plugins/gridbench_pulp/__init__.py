@@ -5,7 +5,6 @@ from __future__ import annotations
 from bench.backend_support import LINEAR
 from bench.hookspecs import hookimpl
 from bench.records import SolverSpec
-
 from gridbench_pulp.adapter import PulpBackend, solver_available, solver_version
 
 BACKEND = "pulp"

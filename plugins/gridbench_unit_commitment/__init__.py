@@ -12,7 +12,6 @@ from bench.cases import case_files
 from bench.hookspecs import hookimpl
 from bench.paths import data_dir
 from bench.records import Formulation, ProblemClass, Variant
-
 from gridbench_unit_commitment import checks
 from gridbench_unit_commitment.data import UnitCommitmentData
 

@@ -10,7 +10,6 @@ import numpy as np
 
 from bench.records import Check, Solution
 from bench.validation import objective_check, solution_check
-
 from gridbench_unit_commitment.data import UnitCommitmentData
 
 AS_PUBLISHED = "as_published"
@@ -20,8 +19,9 @@ STARTUP_COUPLED = "startup_coupled"
 def period_costs(data: UnitCommitmentData, z, w, x) -> np.ndarray:
     """Cost of each period: the seed's objective terms summed over generator types (In [24])."""
     a = data.arrays()
-    s, m, c, v, l = a["s"][:, None], a["m"][:, None], a["c"][:, None], a["v"][:, None], a["l"]
-    return (s * w + c * m * l * z + v * l * (x - m * z)).sum(axis=0)
+    s, m, c, v = a["s"][:, None], a["m"][:, None], a["c"][:, None], a["v"][:, None]
+    hours = a["hours"]
+    return (s * w + c * m * hours * z + v * hours * (x - m * z)).sum(axis=0)
 
 
 def units_before(data: UnitCommitmentData, z: np.ndarray) -> np.ndarray:

@@ -6,7 +6,6 @@ import cvxpy as cp
 import numpy as np
 
 from bench.records import BuiltModel, Solution
-
 from gridbench_unit_commitment.checks import STARTUP_COUPLED
 from gridbench_unit_commitment.data import UnitCommitmentData
 
@@ -15,7 +14,7 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
     a = data.arrays()
     shape = (data.n_types, data.n_periods)
     n, m, M = a["n"][:, None], a["m"][:, None], a["M"][:, None]
-    c, v, s, d, l = a["c"], a["v"], a["s"], a["d"], a["l"]
+    c, v, s, d, hours = a["c"], a["v"], a["s"], a["d"], a["hours"]
 
     z = cp.Variable(shape, integer=True, name="z")
     w = cp.Variable(shape, integer=True, name="w")
@@ -23,8 +22,8 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
 
     # objective coefficients per (type, period): s_g, c_g m_g l_t - v_g l_t m_g, v_g l_t
     cost_w = np.repeat(s[:, None], data.n_periods, axis=1)
-    cost_z = np.outer(c * a["m"] - v * a["m"], l)
-    cost_x = np.outer(v, l)
+    cost_z = np.outer(c * a["m"] - v * a["m"], hours)
+    cost_x = np.outer(v, hours)
     objective = cp.Minimize(cp.sum(cp.multiply(cost_w, w) + cp.multiply(cost_z, z)
                                    + cp.multiply(cost_x, x)))
     constraints = [

@@ -57,7 +57,7 @@ class UnitCommitmentData(BaseModel):
             "v": np.asarray(self.marginal_cost_per_mwh, float),
             "s": np.asarray(self.startup_cost, float),
             "d": np.asarray(self.demand_mw, float),
-            "l": np.asarray(self.period_hours, float),
+            "hours": np.asarray(self.period_hours, float),
         }
 
     @property

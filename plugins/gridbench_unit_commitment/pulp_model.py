@@ -6,7 +6,6 @@ import numpy as np
 import pulp
 
 from bench.records import BuiltModel, Solution
-
 from gridbench_unit_commitment.checks import STARTUP_COUPLED
 from gridbench_unit_commitment.data import UnitCommitmentData
 
@@ -15,7 +14,7 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
     G, T = range(data.n_types), range(data.n_periods)
     n, m, M = data.units_available, data.min_output_mw, data.max_output_mw
     c, v, s = data.cost_at_min_per_mwh, data.marginal_cost_per_mwh, data.startup_cost
-    d, l = data.demand_mw, data.period_hours
+    d, hours = data.demand_mw, data.period_hours
     index = [(g, t) for g in G for t in T]
 
     prob = pulp.LpProblem("unit_commitment", pulp.LpMinimize)
@@ -24,7 +23,8 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
     x = pulp.LpVariable.dicts("x", index, lowBound=0)
 
     prob += pulp.lpSum(
-        s[g] * w[g, t] + c[g] * m[g] * l[t] * z[g, t] + v[g] * l[t] * (x[g, t] - m[g] * z[g, t])
+        s[g] * w[g, t] + c[g] * m[g] * hours[t] * z[g, t]
+        + v[g] * hours[t] * (x[g, t] - m[g] * z[g, t])
         for g, t in index)
     for g, t in index:
         prob += m[g] * z[g, t] <= x[g, t], f"output_min_{g}_{t}"

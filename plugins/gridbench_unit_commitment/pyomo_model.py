@@ -6,7 +6,6 @@ import numpy as np
 import pyomo.environ as pyo
 
 from bench.records import BuiltModel, Solution
-
 from gridbench_unit_commitment.checks import STARTUP_COUPLED
 from gridbench_unit_commitment.data import UnitCommitmentData
 
@@ -15,7 +14,7 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
     G, T = range(data.n_types), range(data.n_periods)
     n, m, M = data.units_available, data.min_output_mw, data.max_output_mw
     c, v, s = data.cost_at_min_per_mwh, data.marginal_cost_per_mwh, data.startup_cost
-    d, l = data.demand_mw, data.period_hours
+    d, hours = data.demand_mw, data.period_hours
 
     model = pyo.ConcreteModel(name="unit_commitment")
     model.G = pyo.Set(initialize=G)
@@ -26,8 +25,8 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
 
     model.cost = pyo.Objective(
         expr=pyo.quicksum(
-            s[g] * model.w[g, t] + c[g] * m[g] * l[t] * model.z[g, t]
-            + v[g] * l[t] * (model.x[g, t] - m[g] * model.z[g, t])
+            s[g] * model.w[g, t] + c[g] * m[g] * hours[t] * model.z[g, t]
+            + v[g] * hours[t] * (model.x[g, t] - m[g] * model.z[g, t])
             for g in G for t in T),
         sense=pyo.minimize)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from functools import cache
 from typing import Any
 
@@ -13,14 +14,22 @@ _VERSION_OF = {"PULP_CBC_CMD": "pulp", "HiGHS": "highspy", "SCIP_PY": "pyscipopt
                "GUROBI": "gurobipy", "CPLEX_PY": "cplex", "XPRESS_PY": "xpress"}
 
 
+def _engine(native: str, **options: Any) -> Any:
+    import pulp
+
+    with warnings.catch_warnings():
+        # PuLP 3.x warns that PULP_CBC_CMD (its bundled CBC) goes away in PuLP 4; we pin
+        # pulp<4 for exactly that binary (pyproject.toml)
+        warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
+        return pulp.getSolver(native, **options)
+
+
 @cache
 def solver_available(native: str) -> bool:
     if not installed("pulp"):
         return False
-    import pulp
-
     try:
-        return bool(pulp.getSolver(native, msg=False).available())
+        return bool(_engine(native, msg=False).available())
     except Exception:
         return False
 
@@ -46,8 +55,9 @@ class PulpBackend:
         options: dict[str, Any] = {"msg": False}
         if time_limit is not None:
             options["timeLimit"] = time_limit
+        engine = _engine(solver.native, **options)
         start = time.perf_counter()
-        native.solve(pulp.getSolver(solver.native, **options))
+        native.solve(engine)
         elapsed = time.perf_counter() - start
         status, sol = native.status, native.sol_status
         if sol == pulp.LpSolutionOptimal:
@@ -71,4 +81,4 @@ class PulpBackend:
     def model_size(self, native: Any) -> ModelSize | None:
         variables = native.variables()
         return ModelSize(len(variables), sum(v.cat == "Integer" for v in variables),
-                         len(native.constraints))
+                         native.numConstraints())

@@ -1,4 +1,4 @@
-"""Unit commitment in PuLP: LpVariable.dicts and lpSum."""
+"""Unit commitment in PuLP: variable dicts on the problem and lpSum."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
     index = [(g, t) for g in G for t in T]
 
     prob = pulp.LpProblem("unit_commitment", pulp.LpMinimize)
-    z = pulp.LpVariable.dicts("z", index, lowBound=0, cat=pulp.LpInteger)
-    w = pulp.LpVariable.dicts("w", index, lowBound=0, cat=pulp.LpInteger)
-    x = pulp.LpVariable.dicts("x", index, lowBound=0)
+    z = prob.add_variable_dicts("z", index, lowBound=0, cat=pulp.LpInteger)
+    w = prob.add_variable_dicts("w", index, lowBound=0, cat=pulp.LpInteger)
+    x = prob.add_variable_dicts("x", index, lowBound=0)
 
     prob += pulp.lpSum(
         s[g] * w[g, t] + c[g] * m[g] * hours[t] * z[g, t]

@@ -11,7 +11,7 @@ from bench.records import BuiltModel, Solution
 def build(data, variant: str) -> BuiltModel:
     items = range(len(data.values))
     prob = pulp.LpProblem("knapsack", pulp.LpMaximize)
-    take = pulp.LpVariable.dicts("take", items, cat=pulp.LpBinary)
+    take = prob.add_variable_dicts("take", items, cat=pulp.LpBinary)
     prob += pulp.lpSum(data.values[i] * take[i] for i in items)
     prob += pulp.lpSum(data.weights[i] * take[i] for i in items) <= data.capacity, "capacity"
     return BuiltModel(prob, lambda: Solution(

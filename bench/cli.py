@@ -22,7 +22,7 @@ from bench.registry import Registry, load_registry
 from bench.report import checks_table, derived_table, markdown_report, runs_table, summary_line
 from bench.results import ResultsFile, environment
 from bench.runner import DEFAULT_TIME_LIMIT_S, Selection, plan_runs, run_plan
-from bench.validation import derived_checks
+from bench.validation import agreement_checks, derived_checks
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -33,11 +33,16 @@ def _fail_input(message: str) -> None:
 
 
 def _registry(ctx: click.Context) -> Registry:
-    options = ctx.find_root().obj
-    requested = [p for p in options["plugins"] if not p.startswith("no:")]
-    blocked = [p[3:] for p in options["plugins"] if p.startswith("no:")]
-    autoload = False if options["no_autoload"] else None
-    return load_registry(autoload=autoload, requested=requested, blocked=blocked)
+    """Load plugins once per invocation, honouring the group's -p and autoload options."""
+    root = ctx.find_root()
+    if "registry" not in root.meta:
+        plugins = root.params.get("plugins") or ()
+        requested = [p for p in plugins if not p.startswith("no:")]
+        blocked = [p[3:] for p in plugins if p.startswith("no:")]
+        autoload = False if root.params.get("no_autoload") else None
+        root.meta["registry"] = load_registry(autoload=autoload, requested=requested,
+                                              blocked=blocked)
+    return root.meta["registry"]
 
 
 def _warn_problems(problems: list[PluginProblem] | list[str]) -> None:
@@ -50,16 +55,25 @@ def _warn_problems(problems: list[PluginProblem] | list[str]) -> None:
         click.secho(f"gridbench: warning: {text}", err=True, fg="yellow")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PluginGroup(click.Group):
+    """The command group, plus subcommands that plugins contribute (``gridbench_commands``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_registry(ctx).commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or _registry(ctx).commands.get(name)
+
+
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gridbench")
 @click.option("-p", "plugins", multiple=True, metavar="NAME",
-              help="Load entry point NAME even with autoload disabled; 'no:NAME' blocks it.")
+              help="Load entry point (or module) NAME even with autoload disabled; "
+                   "'no:NAME' blocks it.")
 @click.option("--disable-plugin-autoload", "no_autoload", is_flag=True,
               help="Load only plugins named with -p (or GRIDBENCH_DISABLE_PLUGIN_AUTOLOAD=1).")
-@click.pass_context
-def cli(ctx: click.Context, plugins: tuple[str, ...], no_autoload: bool) -> None:
+def cli(plugins: tuple[str, ...], no_autoload: bool) -> None:
     """gridbench: re-solve published energy-optimisation models and check their numbers."""
-    ctx.obj = {"plugins": plugins, "no_autoload": no_autoload}
 
 
 # ---------------------------------------------------------------------------- list
@@ -161,7 +175,9 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
         click.echo(f"gridbench: not installed, skipped: {', '.join(plan.skipped)}", err=True)
 
     interrupted = _execute(plan, registry, book, time_limit, results)
-    doc = results.finish(derived_checks(results.results, book))
+    results.extra["sections"] = _sections(registry, results)
+    doc = results.finish(derived_checks(results.results, book)
+                         + agreement_checks(results.results, registry.formulations))
     _print_run(doc, show_checks)
     if report_path is not None:
         report_path.write_text(markdown_report(doc), encoding="utf-8")
@@ -195,6 +211,23 @@ def _execute(plan, registry, book, time_limit, results: ResultsFile) -> bool:
     return False
 
 
+def _sections(registry: Registry, results: ResultsFile) -> dict[str, str]:
+    """Formulation-specific tables (e.g. a reformulation comparison) from the run dicts."""
+    runs = results.document()["runs"]
+    sections = {}
+    for name, formulation in sorted(registry.formulations.items()):
+        mine = [r for r in runs if r["formulation"] == name]
+        if formulation.report_section is None or not mine:
+            continue
+        try:
+            text = formulation.report_section(mine)
+        except Exception as exc:  # a plugin's report bug must not lose the results
+            text = f"(report section failed: {type(exc).__name__}: {exc})"
+        if text:
+            sections[name] = text
+    return sections
+
+
 def _print_run(doc: dict[str, Any], show_checks: str) -> None:
     click.echo(runs_table(doc["runs"]))
     if show_checks != "none":
@@ -203,13 +236,98 @@ def _print_run(doc: dict[str, Any], show_checks: str) -> None:
         if table:
             title = "Checks" if show_checks == "all" else "Checks that did not pass"
             click.echo(f"\n{title}\n{table}")
-    if doc["derived_checks"]:
-        click.echo("\nChecks across runs\n" + derived_table(doc["derived_checks"]))
+    derived = [d for d in doc["derived_checks"] if d["kind"] == "derived"]
+    if derived:
+        click.echo("\nChecks across runs\n" + derived_table(derived))
+    agreement = [d for d in doc["derived_checks"] if d["kind"] == "agreement"]
+    disagree = [d for d in agreement if d["verdict"] != "pass"]
+    if agreement:
+        click.echo(f"\nAgreement between runs: {len(agreement) - len(disagree)} of "
+                   f"{len(agreement)} checks pass")
+        if disagree:
+            click.echo(derived_table(disagree))
+    for name, section in doc.get("sections", {}).items():
+        click.echo(f"\n{name}\n{section}")
     for run in doc["runs"]:
         if run["status"] == "error":
             click.echo(f"error in {run['formulation']}/{run['variant']}/{run['case']} "
                        f"{run['backend']}/{run['solver']}: {run['message']}", err=True)
     click.echo("\n" + summary_line(doc["summary"]))
+
+
+# ---------------------------------------------------------------------------- bench
+
+
+@cli.command("bench")
+@click.argument("names", nargs=-1)
+@click.option("--repeat", type=click.IntRange(min=1), help="Repeats per run (median kept).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds per solve (default: the benchmark's own).")
+@click.option("-b", "--backend", "backends", multiple=True, help="Only these backends.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the timing rows as JSON.")
+@click.pass_context
+def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None,
+                  time_limit: float | None, backends: tuple[str, ...],
+                  json_path: Path | None) -> None:
+    """Time build and solve separately for the named benchmarks; without NAMES, list them.
+
+    Benchmarks are long: they are never part of the test suite.
+    """
+    from dataclasses import asdict, replace
+
+    from bench.benchmark import largest_solved, run_benchmark
+
+    registry = _registry(ctx)
+    _warn_problems(registry.problems)
+    if not names:
+        rows = [[b.name, b.formulation, len(b.cases), b.description]
+                for b in registry.benchmarks.values()]
+        click.echo(tabulate(rows, ["benchmark", "formulation", "cases", "description"],
+                            disable_numparse=True) if rows else "no benchmarks registered")
+        return
+    unknown = [n for n in names if n not in registry.benchmarks]
+    if unknown:
+        _fail_input(f"unknown benchmark {', '.join(map(repr, unknown))} "
+                    f"(known: {', '.join(sorted(registry.benchmarks)) or 'none'})")
+    try:
+        book = load_references(registry.reference_files)
+    except InputError as exc:
+        _fail_input(str(exc))
+    all_rows = []
+    for name in names:
+        benchmark = registry.benchmarks[name]
+        if backends:
+            benchmark = replace(benchmark, backends=backends)
+        click.echo(f"{name}: {benchmark.description}", err=True)
+        try:
+            rows = run_benchmark(benchmark, registry, book, repeat, time_limit, on_row=lambda r:
+                                 click.echo(f"  {r.case} {r.variant} {r.backend}/{r.solver}: "
+                                            f"{r.status} build {r.build_s or 0:.3f} s, solve "
+                                            f"{r.solve_s or 0:.3f} s", err=True))
+        except InputError as exc:
+            _fail_input(str(exc))
+        all_rows += rows
+        table = [[r.case, r.variant, r.backend, r.solver, r.status, r.variables or "",
+                  f"{r.build_s:.3f}" if r.build_s is not None else "",
+                  f"{r.solve_s:.3f}" if r.solve_s is not None else "",
+                  f"{r.ratio:.2f}" if r.ratio else "", r.repeats] for r in rows]
+        click.echo(f"\n{name} (median of repeats; ratio = total time / fastest pair on the "
+                   "same case and variant)")
+        click.echo(tabulate(table, ["case", "variant", "backend", "solver", "status", "vars",
+                                    "build s", "solve s", "ratio", "repeats"],
+                            disable_numparse=True))
+        if benchmark.series:
+            best = largest_solved(rows, benchmark.cases)
+            click.echo("\nlargest case solved to optimality within the time limit")
+            click.echo(tabulate([[*key, case] for key, case in sorted(best.items())],
+                                ["variant", "backend", "solver", "largest case"],
+                                disable_numparse=True))
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps({"meta": environment(registry),
+                                         "rows": [asdict(r) for r in all_rows]}, indent=2))
+        click.echo(f"timings written to {json_path}")
 
 
 # ---------------------------------------------------------------------------- report

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pluggy
 
-from bench.records import Backend, CaseSource, Formulation, SolverSpec
+from bench.records import Backend, Benchmark, CaseSource, Formulation, SolverSpec
 
 PROJECT_NAME = "gridbench"
 
@@ -47,3 +48,13 @@ def gridbench_cases() -> list[CaseSource]:
 @hookspec
 def gridbench_references() -> list[Path]:
     """Reference-result files (TOML, format in ``reference_results/README.md``)."""
+
+
+@hookspec
+def gridbench_benchmarks() -> list[Benchmark]:
+    """Timing studies for ``gridbench bench`` (kept out of the test suite)."""
+
+
+@hookspec
+def gridbench_commands() -> list[click.Command]:
+    """Extra ``gridbench`` subcommands (click commands), e.g. a method's own front end."""

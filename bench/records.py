@@ -34,10 +34,13 @@ class Status(StrEnum):
     TIME_LIMIT = "time_limit"
     ERROR = "error"
     UNAVAILABLE = "unavailable"  # backend or solver not installed: skipped, not failed
+    # a solution whose certificate failed (a "certificate" check did not pass), e.g. a
+    # bilevel result with an active big-M: a solution, but not a proven optimum
+    UNCERTIFIED = "uncertified"
 
     @property
     def has_solution(self) -> bool:
-        return self in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)
+        return self in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT, Status.UNCERTIFIED)
 
 
 class Verdict(StrEnum):
@@ -78,6 +81,7 @@ class CaseSource:
     formulation: str
     load: Callable[[], Mapping[str, Any]]
     origin: str  # a file path or a generator description, for messages
+    default: bool = True  # part of a run without -c; scaling cases set False
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,9 @@ class Variant:
     problem_class: ProblemClass
     description: str
     solved_as: ProblemClass | None = None  # e.g. a bilevel variant reformulated as a MILP
+    # backend -> solvers of a default run (None: every default solver of the class);
+    # naming a solver with -s still selects any solver that supports the class
+    default_solvers: Mapping[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -189,9 +196,21 @@ class Check:
     abs_err: float | None
     rel_err: float | None
     verdict: Verdict
-    kind: str = "reference"  # reference | solution | agreement
+    kind: str = "reference"  # reference | solution | certificate | derived | agreement
     tolerance: str = ""
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Quantities that every run of one case must agree on, across backends and solvers
+    (and across variants when ``across_variants``): reformulations, implementations."""
+
+    quantities: tuple[str, ...]
+    rel: float = 1e-6
+    abs: float = 1e-9
+    across_variants: bool = False
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -213,6 +232,9 @@ class Formulation:
     quantities: Callable[[Any, str, Solution], dict[str, float]]
     verify: Callable[[Any, str, Solution], list[Check]]
     seed: str = ""
+    agreement: tuple[Agreement, ...] = ()
+    # extra Markdown/terminal section from this formulation's run dicts (JSON form)
+    report_section: Callable[[list[dict[str, Any]]], str] | None = None
 
     def variant(self, name: str) -> Variant:
         for variant in self.variants:
@@ -252,10 +274,34 @@ class RunResult:
 
     @property
     def failed(self) -> bool:
-        """A run fails when a check fails or the solve broke (error, wrong status)."""
-        if any(check.verdict is Verdict.FAIL for check in self.checks):
+        """A run fails when a check fails, the solve broke (error, wrong status), or its
+        certificate failed, unless a reference expects exactly that (``certified = 0``)."""
+        if any(c.verdict is Verdict.FAIL for c in self.checks if c.kind != "certificate"):
             return True
+        if self.status is Status.UNCERTIFIED:
+            return not any(c.quantity == "certified" and c.kind == "reference"
+                           and c.verdict is Verdict.PASS for c in self.checks)
         return self.status in (Status.ERROR, Status.INFEASIBLE, Status.UNBOUNDED)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A timing study run by ``gridbench bench NAME``: a selection, repeated.
+
+    With ``series`` the cases are sizes in increasing order, and a backend/solver pair
+    that does not finish optimal on one size is not run on the larger ones.
+    """
+
+    name: str
+    description: str
+    formulation: str
+    cases: tuple[str, ...]
+    variants: tuple[str, ...] = ()
+    backends: tuple[str, ...] = ()
+    solvers: tuple[str, ...] = ()
+    repeat: int = 3
+    time_limit_s: float = 60.0
+    series: bool = False
 
 
 @dataclass(frozen=True)

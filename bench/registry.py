@@ -26,7 +26,14 @@ from typing import Any
 import pluggy
 
 from bench import hookspecs
-from bench.records import Backend, CaseSource, Formulation, PluginProblem, SolverSpec
+from bench.records import (
+    Backend,
+    Benchmark,
+    CaseSource,
+    Formulation,
+    PluginProblem,
+    SolverSpec,
+)
 
 ENV_DISABLE_AUTOLOAD = "GRIDBENCH_DISABLE_PLUGIN_AUTOLOAD"
 ENV_PLUGINS = "GRIDBENCH_PLUGINS"
@@ -62,6 +69,8 @@ class Registry:
     formulations: dict[str, Formulation] = field(default_factory=dict)
     cases: dict[str, CaseSource] = field(default_factory=dict)
     reference_files: list[Path] = field(default_factory=list)
+    benchmarks: dict[str, Benchmark] = field(default_factory=dict)
+    commands: dict[str, Any] = field(default_factory=dict)  # click commands
     # which plugin contributed what, for `gridbench list`
     owner: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -165,7 +174,8 @@ class PluginHost:
     # ------------------------------------------------------------------ collecting
 
     HOOKS = ("gridbench_backends", "gridbench_solvers", "gridbench_formulations",
-             "gridbench_cases", "gridbench_references")
+             "gridbench_cases", "gridbench_references", "gridbench_benchmarks",
+             "gridbench_commands")
 
     def _gather(self) -> dict[str, dict[str, list[Any]]]:
         """Call every hook on every plugin separately. A plugin that raises in any hook is
@@ -210,6 +220,10 @@ class PluginHost:
         for plugin, path in each("gridbench_references"):
             reg.reference_files.append(Path(path))
             reg.owner[("reference", str(path))] = plugin
+        for plugin, benchmark in each("gridbench_benchmarks"):
+            self._add(reg.benchmarks, benchmark.name, benchmark, "benchmark", plugin)
+        for plugin, command in each("gridbench_commands"):
+            self._add(reg.commands, command.name, command, "command", plugin)
 
     def _add(self, table: dict, key: Any, item: Any, kind: str, plugin: str) -> None:
         """First registration wins; a second plugin offering the same name is reported."""

@@ -61,11 +61,17 @@ def checks_table(runs: list[dict[str, Any]], verdicts: set[str] | None = None,
 
 def derived_table(derived: list[dict[str, Any]], tablefmt: str = "simple") -> str:
     rows = [[f"{d['formulation']}/{d['variant']} {d['backend']}/{d['solver']}", d["name"],
-             " ".join(f"{t['coefficient']:+g}*{t['case']}.{t['quantity']}" for t in d["terms"]),
+             " ".join(_term(t) for t in d["terms"]),
              _num(d["expected"]), _num(d["actual"]), _err(d["abs_err"]), _err(d["rel_err"]),
              d["verdict"]] for d in derived]
     headers = ["runs", "check", "terms", "expected", "actual", "abs err", "rel err", "verdict"]
     return tabulate(rows, headers, tablefmt=tablefmt, disable_numparse=True) if rows else ""
+
+
+def _term(term: dict[str, Any]) -> str:
+    if "against" in term:
+        return f"{term['case']}.{term['quantity']} vs {term['against']}"
+    return f"{term['coefficient']:+g}*{term['case']}.{term['quantity']}"
 
 
 def summary_line(summary: dict[str, Any]) -> str:

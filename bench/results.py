@@ -77,8 +77,8 @@ def derived_to_dict(derived: DerivedResult) -> dict[str, Any]:
         "variant": derived.variant,
         "backend": derived.backend,
         "solver": derived.solver,
-        "name": derived.reference.name,
-        "terms": [term.model_dump() for term in derived.reference.terms],
+        "name": derived.check.quantity,
+        "terms": derived.terms,
         **check_to_dict(derived.check),
     }
 

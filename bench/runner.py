@@ -22,6 +22,7 @@ from bench.records import (
     SolverSpec,
     Status,
     Variant,
+    Verdict,
     resolve,
 )
 from bench.references import ReferenceBook
@@ -110,6 +111,8 @@ def _cases_for(registry: Registry, formulation: Formulation, selection: Selectio
             continue
         if selection.cases and name not in selection.cases:
             continue
+        if not selection.cases and not source.default:
+            continue  # scaling cases run only when named (or by `gridbench bench`)
         try:
             cases.append(load_case(source, formulation))
         except CaseError as exc:
@@ -122,6 +125,8 @@ def _cases_for(registry: Registry, formulation: Formulation, selection: Selectio
 def _solvers_for(registry: Registry, backend: str, variant: Variant, selection: Selection,
                  skipped: set[str]) -> list[SolverSpec]:
     solve_class = variant.solved_as or variant.problem_class
+    preferred = None if variant.default_solvers is None else variant.default_solvers.get(
+        backend, ())
     chosen = []
     for spec in sorted(registry.solvers_for(backend), key=lambda s: s.name):
         if solve_class not in spec.problem_classes:
@@ -130,7 +135,10 @@ def _solvers_for(registry: Registry, backend: str, variant: Variant, selection: 
             if spec.name in selection.solvers:
                 chosen.append(spec)  # asked for by name: shown even when unavailable
             continue
-        if not spec.default:
+        if preferred is not None:
+            if spec.name not in preferred:
+                continue
+        elif not spec.default:
             continue
         if not _available(spec):
             skipped.add(f"{backend}/{spec.name}")
@@ -181,6 +189,10 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
             result.quantities = {k: float(v) for k, v in
                                  formulation.quantities(case.data, variant.name, solution).items()}
             result.checks.extend(formulation.verify(case.data, variant.name, solution))
+            if result.status is Status.OPTIMAL and any(
+                    c.kind == "certificate" and c.verdict is not Verdict.PASS
+                    for c in result.checks):
+                result.status = Status.UNCERTIFIED
     except Exception as exc:  # a plugin or solver bug: record it and carry on
         result.status = Status.ERROR
         result.message = _short(exc)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bench.records import Check, RunResult, Verdict
-from bench.references import DerivedReference, Reference, ReferenceBook, Tolerance, errors
+from bench.records import Check, Formulation, RunResult, Verdict
+from bench.references import Reference, ReferenceBook, Tolerance, errors
 
 
 def _compare(name: str, expected: float, actual: float | None, tolerance: Tolerance,
@@ -42,14 +42,15 @@ def check_against(result: RunResult, references: list[Reference]) -> list[Check]
 
 @dataclass
 class DerivedResult:
-    """A check across runs of one formulation/variant/backend/solver."""
+    """A check across runs: a derived reference (``kind="derived"``) for one
+    formulation/variant/backend/solver, or an agreement between runs (``kind="agreement"``)."""
 
     formulation: str
     variant: str
     backend: str
     solver: str
     check: Check
-    reference: DerivedReference
+    terms: list[dict]  # what was combined or compared, for the report
 
 
 def derived_checks(results: list[RunResult], book: ReferenceBook) -> list[DerivedResult]:
@@ -70,7 +71,41 @@ def derived_checks(results: list[RunResult], book: ReferenceBook) -> list[Derive
                 term.coefficient * value for term, value in zip(ref.terms, values, strict=True))
             check = _compare(ref.name, ref.value, actual, ref.tolerance, ref.on_mismatch,
                              ref.note or f"{ref.seed}: {ref.where}", kind="derived")
-            out.append(DerivedResult(formulation, variant, backend, solver, check, ref))
+            out.append(DerivedResult(formulation, variant, backend, solver, check,
+                                     [term.model_dump() for term in ref.terms]))
+    return out
+
+
+def agreement_checks(results: list[RunResult], formulations: dict[str, Formulation]
+                     ) -> list[DerivedResult]:
+    """Every run of a case must agree with the first run that has a solution, per quantity
+    of each :class:`Agreement` the formulation declares (implementations, reformulations)."""
+    out = []
+    for name, formulation in formulations.items():
+        for agreement in formulation.agreement:
+            groups: dict[tuple[str, ...], list[RunResult]] = defaultdict(list)
+            for r in results:
+                if r.formulation == name and r.status.has_solution:
+                    key = (r.case,) if agreement.across_variants else (r.case, r.variant)
+                    groups[key].append(r)
+            for runs in groups.values():
+                base, others = runs[0], runs[1:]
+                for other in others:
+                    for quantity in agreement.quantities:
+                        expected = base.quantities.get(quantity)
+                        if expected is None:
+                            continue
+                        tolerance = Tolerance(abs=agreement.abs, rel=agreement.rel)
+                        label = (f"{base.variant}/{base.backend}/{base.solver}"
+                                 if agreement.across_variants
+                                 else f"{base.backend}/{base.solver}")
+                        check = _compare(f"agree:{quantity}", expected,
+                                         other.quantities.get(quantity), tolerance, "fail",
+                                         agreement.description or f"against {label}",
+                                         kind="agreement")
+                        out.append(DerivedResult(
+                            name, other.variant, other.backend, other.solver, check,
+                            [{"case": other.case, "quantity": quantity, "against": label}]))
     return out
 
 

@@ -34,6 +34,20 @@ def solver_version(native: str) -> str | None:
     return ".".join(map(str, version)) if version else None
 
 
+def _import_duals(model: Any, results: Any) -> str:
+    """Fill ``model.dual`` when the formulation declared it (Pyomo's idiom for duals)."""
+    from pyomo.environ import Suffix
+
+    suffix = getattr(model, "dual", None)
+    if not isinstance(suffix, Suffix) or not suffix.import_enabled():
+        return ""
+    try:
+        suffix.update(results.solution_loader.get_duals())
+    except NotImplementedError:
+        return "; this solver interface returns no duals"
+    return ""
+
+
 class PyomoBackend:
     name = "pyomo"
 
@@ -68,10 +82,12 @@ class PyomoBackend:
             status = Status.FEASIBLE
         else:
             status = Status.ERROR
+        message = f"{term.name}/{sol.name}"
         if has_solution:
             results.solution_loader.load_vars()
+            message += _import_duals(native, results)
         objective = results.incumbent_objective if has_solution else None
-        return SolveOutcome(status, objective, message=f"{term.name}/{sol.name}")
+        return SolveOutcome(status, objective, message=message)
 
     def model_size(self, native: Any) -> ModelSize | None:
         from pyomo.environ import Constraint, Var

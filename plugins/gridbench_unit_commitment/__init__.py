@@ -11,7 +11,7 @@ from __future__ import annotations
 from bench.cases import case_files
 from bench.hookspecs import hookimpl
 from bench.paths import data_dir
-from bench.records import Formulation, ProblemClass, Variant
+from bench.records import Agreement, Formulation, ProblemClass, Variant
 from gridbench_unit_commitment import checks
 from gridbench_unit_commitment.data import UnitCommitmentData
 
@@ -35,6 +35,9 @@ FORMULATION = Formulation(
     },
     quantities=checks.quantities,
     verify=checks.verify,
+    # the optimum is unique in cost even where schedules differ between solvers
+    agreement=(Agreement(("total_cost",), rel=1e-6,
+                         description="every backend/solver finds the same optimal cost"),),
 )
 
 

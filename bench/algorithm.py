@@ -1,0 +1,66 @@
+"""Hosting non-optimisation methods (problem class ``algorithm``) as backends.
+
+An algorithm implementation's ``build(data, variant)`` returns
+``BuiltModel(native=run, extract=...)`` where ``run()`` computes and returns a
+:class:`~bench.records.Solution`; :class:`AlgorithmBackend` times that call as the "solve"
+and ``extract`` hands the stored solution back. Register one backend per implementation
+(e.g. a plain-Python reference and a vectorised one) and one ``builtin`` solver for each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.records import (
+    BuiltModel,
+    ModelSize,
+    ProblemClass,
+    Solution,
+    SolveOutcome,
+    SolverSpec,
+    Status,
+)
+
+ALGORITHM_SOLVER = "builtin"
+
+
+class AlgorithmRun:
+    """The native "model" of an algorithm: a callable and, after the solve, its result."""
+
+    def __init__(self, compute: Callable[[], Solution]) -> None:
+        self.compute = compute
+        self.solution: Solution | None = None
+
+    def built(self) -> BuiltModel:
+        def extract() -> Solution:
+            if self.solution is None:
+                raise RuntimeError("the algorithm has not run")
+            return self.solution
+
+        return BuiltModel(self, extract)
+
+
+@dataclass
+class AlgorithmBackend:
+    name: str
+    version_text: str | None = None
+
+    def available(self) -> bool:
+        return True
+
+    def version(self) -> str | None:
+        return self.version_text
+
+    def solve(self, native: Any, solver: SolverSpec, time_limit: float | None) -> SolveOutcome:
+        native.solution = native.compute()
+        return SolveOutcome(Status.OPTIMAL, native.solution.objective, message="computed")
+
+    def model_size(self, native: Any) -> ModelSize | None:
+        return None
+
+    def solver(self) -> SolverSpec:
+        return SolverSpec(name=ALGORITHM_SOLVER, backend=self.name, native=ALGORITHM_SOLVER,
+                          problem_classes=frozenset({ProblemClass.ALGORITHM}),
+                          available=lambda: True, version=lambda: self.version_text)

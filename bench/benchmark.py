@@ -1,0 +1,100 @@
+"""``gridbench bench``: repeated timing of a benchmark's runs, build and solve apart.
+
+Timings on a shared 2-core machine are noisy, so a benchmark reports the median over
+repeats and, per case and variant, each pair's total time as a ratio to the fastest pair
+of the same run of the command: compare ratios, not seconds across machines.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.records import Benchmark, RunResult, Status
+from bench.references import ReferenceBook
+from bench.registry import Registry
+from bench.runner import Selection, execute, plan_runs
+
+
+@dataclass
+class BenchRow:
+    benchmark: str
+    case: str
+    variant: str
+    backend: str
+    solver: str
+    status: str
+    repeats: int
+    build_s: float | None
+    solve_s: float | None
+    variables: int | None
+    objective: float | None
+    ratio: float | None = None  # total time / fastest pair's total, same case and variant
+
+    @property
+    def total_s(self) -> float | None:
+        if self.build_s is None or self.solve_s is None:
+            return None
+        return self.build_s + self.solve_s
+
+
+def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
+                  repeat: int | None = None, time_limit: float | None = None,
+                  on_row: Callable[[BenchRow], None] = lambda row: None) -> list[BenchRow]:
+    repeat = repeat or benchmark.repeat
+    time_limit = time_limit or benchmark.time_limit_s
+    plan = plan_runs(registry, Selection(
+        formulations=(benchmark.formulation,), variants=benchmark.variants,
+        cases=benchmark.cases, backends=benchmark.backends, solvers=benchmark.solvers))
+    order = {name: i for i, name in enumerate(benchmark.cases)}
+    runs = sorted(plan.runs, key=lambda r: order.get(r.case.name, len(order)))
+    stopped: set[tuple[str, str, str]] = set()
+    rows = []
+    for planned in runs:
+        pair = (planned.variant.name, planned.backend, planned.solver.name)
+        if pair in stopped:
+            continue
+        attempts: list[RunResult] = []
+        for _ in range(repeat):
+            result = execute(planned, registry, book, time_limit)
+            attempts.append(result)
+            if result.status is not Status.OPTIMAL:
+                break  # a failed or timed-out size is not worth repeating
+        last = attempts[-1]
+        good = [a for a in attempts if a.status is Status.OPTIMAL]
+        row = BenchRow(
+            benchmark.name, planned.case.name, planned.variant.name, planned.backend,
+            planned.solver.name, str(last.status), len(attempts),
+            statistics.median(a.build_time_s for a in good) if good else last.build_time_s,
+            statistics.median(a.solve_time_s for a in good) if good else last.solve_time_s,
+            last.model_size.variables if last.model_size else None, last.objective)
+        rows.append(row)
+        on_row(row)
+        if benchmark.series and last.status is not Status.OPTIMAL:
+            stopped.add(pair)
+    _ratios(rows)
+    return rows
+
+
+def _ratios(rows: list[BenchRow]) -> None:
+    fastest: dict[tuple[str, str], float] = {}
+    for row in rows:
+        if row.status == Status.OPTIMAL and row.total_s:
+            key = (row.case, row.variant)
+            fastest[key] = min(fastest.get(key, row.total_s), row.total_s)
+    for row in rows:
+        best = fastest.get((row.case, row.variant))
+        if best and row.total_s and row.status == Status.OPTIMAL:
+            row.ratio = row.total_s / best
+
+
+def largest_solved(rows: list[BenchRow], cases: tuple[str, ...]) -> dict[tuple[str, str, str], str]:
+    """For a series: the largest case each variant/backend/solver solved to optimality."""
+    order = {name: i for i, name in enumerate(cases)}
+    best: dict[tuple[str, str, str], str] = {}
+    for row in rows:
+        key = (row.variant, row.backend, row.solver)
+        if row.status == Status.OPTIMAL and order[row.case] >= order.get(best.get(key, ""), -1):
+            best[key] = row.case
+    return best

@@ -36,10 +36,10 @@ def _registry(ctx: click.Context) -> Registry:
     """Load plugins once per invocation, honouring the group's -p and autoload options."""
     root = ctx.find_root()
     if "registry" not in root.meta:
-        plugins = root.params.get("plugins") or ()
+        plugins, no_autoload = root.meta.get("plugin_args", ((), False))
         requested = [p for p in plugins if not p.startswith("no:")]
         blocked = [p[3:] for p in plugins if p.startswith("no:")]
-        autoload = False if root.params.get("no_autoload") else None
+        autoload = False if no_autoload else None
         root.meta["registry"] = load_registry(autoload=autoload, requested=requested,
                                               blocked=blocked)
     return root.meta["registry"]
@@ -57,6 +57,21 @@ def _warn_problems(problems: list[PluginProblem] | list[str]) -> None:
 
 class PluginGroup(click.Group):
     """The command group, plus subcommands that plugins contribute (``gridbench_commands``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Plugin options are needed before click handles eager options such as --help
+        # (which lists plugin commands), so read them from the raw arguments first.
+        plugins, no_autoload, rest = [], False, list(args)
+        while rest and rest[0].startswith("-"):
+            arg = rest.pop(0)
+            if arg == "-p" and rest:
+                plugins.append(rest.pop(0))
+            elif arg.startswith("-p"):
+                plugins.append(arg[2:])
+            elif arg == "--disable-plugin-autoload":
+                no_autoload = True
+        ctx.meta["plugin_args"] = (tuple(plugins), no_autoload)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *_registry(ctx).commands})

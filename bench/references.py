@@ -68,6 +68,9 @@ class QuantityEntry(_Labelled):
 class ReferenceGroup(_Labelled):
     case: str
     variants: list[str] = Field(min_length=1)
+    # a second published source for the same quantities (e.g. an earlier paper's columns
+    # reprinted in the seed's table); empty for the seed's own values
+    source: str = ""
     quantities: dict[str, QuantityEntry] = Field(min_length=1)
 
 
@@ -110,6 +113,12 @@ class Reference:
     fidelity_note: str
     on_mismatch: Mismatch
     note: str
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        """The check's name: the quantity, with its source when it is not the seed's own."""
+        return f"{self.quantity} [{self.source}]" if self.source else self.quantity
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,7 @@ def load_reference_file(path: Path) -> ReferenceFile:
 
 def load_references(paths: list[Path]) -> ReferenceBook:
     book = ReferenceBook([], [])
-    seen: set[tuple[str, str, str, str]] = set()
+    seen: set[tuple[str, ...]] = set()
     for path in paths:
         parsed = load_reference_file(path)
         for group in parsed.reference:
@@ -172,14 +181,15 @@ def load_references(paths: list[Path]) -> ReferenceBook:
                 what = f"{group.case}.{quantity}"
                 fidelity, tolerance, note, mismatch = _resolve(entry, group, str(path), what)
                 for variant in group.variants:
-                    key = (parsed.formulation, group.case, variant, quantity)
+                    key = (parsed.formulation, group.case, variant, quantity, group.source)
                     if key in seen:
-                        raise InputError(f"{path}: {'/'.join(key)} has two reference values")
+                        raise InputError(f"{path}: {'/'.join(k for k in key if k)} has two "
+                                         "reference values")
                     seen.add(key)
                     book.references.append(Reference(
                         parsed.formulation, group.case, variant, quantity, entry.value,
                         entry.unit, tolerance, parsed.seed, entry.where, fidelity, note,
-                        mismatch, entry.note or group.note))
+                        mismatch, entry.note or group.note, group.source))
         for derived in parsed.derived:
             fidelity, tolerance, note, mismatch = _resolve(derived, None, str(path), derived.name)
             for variant in derived.variants:

@@ -35,7 +35,7 @@ def check_against(result: RunResult, references: list[Reference]) -> list[Check]
         note = ref.note
         if actual is None and result.status.has_solution:
             note = f"quantity {ref.quantity!r} not produced by the formulation"
-        checks.append(_compare(ref.quantity, ref.value, actual, ref.tolerance,
+        checks.append(_compare(ref.label, ref.value, actual, ref.tolerance,
                                ref.on_mismatch, note or f"{ref.seed}: {ref.where}"))
     return checks
 

@@ -91,3 +91,16 @@ def test_tolerance_is_abs_or_rel():
 def test_read_toml_reports_a_missing_file(tmp_path):
     with pytest.raises(CaseError, match="cannot read"):
         read_toml(tmp_path / "missing.toml")
+
+
+def test_a_second_source_may_give_the_same_quantity(tmp_path):
+    path = tmp_path / "r.toml"
+    group = """[[reference]]\ncase = "c"\nvariants = ["v"]\nfidelity = "exact"
+tolerance = {{ rel = 1e-6 }}\n{source}\n[reference.quantities]
+q = {{ value = {value}, unit = "-", where = "Table 2" }}\n"""
+    path.write_text('formulation = "f"\nseed = "s.txt"\n'
+                    + group.format(source="", value=1.0)
+                    + group.format(source='source = "Lopez-Lezama 2011"\non_mismatch = '
+                                   '"deviation"', value=2.0))
+    book = load_references([path])
+    assert sorted(r.label for r in book.references) == ["q", "q [Lopez-Lezama 2011]"]

@@ -18,6 +18,7 @@ from bench.records import (
     ModelSize,
     ProblemClass,
     Solution,
+    SolveLimits,
     SolveOutcome,
     SolverSpec,
     Status,
@@ -53,7 +54,7 @@ class AlgorithmBackend:
     def version(self) -> str | None:
         return self.version_text
 
-    def solve(self, native: Any, solver: SolverSpec, time_limit: float | None) -> SolveOutcome:
+    def solve(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolveOutcome:
         native.solution = native.compute()
         return SolveOutcome(Status.OPTIMAL, native.solution.objective, message="computed")
 

@@ -16,7 +16,7 @@ from tabulate import tabulate
 
 from bench import __version__
 from bench.errors import InputError
-from bench.records import PluginProblem
+from bench.records import PluginProblem, SolveLimits
 from bench.references import load_references
 from bench.registry import Registry, load_registry
 from bench.report import checks_table, derived_table, markdown_report, runs_table, summary_line
@@ -154,6 +154,8 @@ def _probe(func) -> Any:
 @click.option("--variant", "variants", multiple=True, help="Formulation variant.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULT_TIME_LIMIT_S, show_default=True, help="Seconds per solve.")
+@click.option("--mip-gap", type=click.FloatRange(min=0), default=SolveLimits().mip_rel_gap,
+              show_default=True, help="Relative MIP gap every solver must close.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the results file (updated after every run).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -164,7 +166,8 @@ def _probe(func) -> Any:
 @click.option("--strict", is_flag=True, help="Exit 1 when a plugin or case had to be skipped.")
 @click.pass_context
 def run_command(ctx: click.Context, formulations, backends, solvers, cases, variants,
-                time_limit: float, json_path: Path | None, report_path: Path | None,
+                time_limit: float, mip_gap: float, json_path: Path | None,
+                report_path: Path | None,
                 show_checks: str, strict: bool) -> None:
     """Run formulation x variant x case x backend x solver and check the results.
 
@@ -175,7 +178,9 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
     try:
         book = load_references(registry.reference_files)
         plan = plan_runs(registry, Selection(formulations, variants, cases, backends, solvers))
+        limits = SolveLimits(time_limit_s=time_limit, mip_rel_gap=mip_gap)
         results = ResultsFile(json_path, {**environment(registry), "time_limit_s": time_limit,
+                                          "mip_rel_gap": mip_gap,
                                           "command": " ".join(sys.argv)})
         if report_path is not None:
             report_path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,7 +194,7 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
     if plan.skipped:
         click.echo(f"gridbench: not installed, skipped: {', '.join(plan.skipped)}", err=True)
 
-    interrupted = _execute(plan, registry, book, time_limit, results)
+    interrupted = _execute(plan, registry, book, limits, results)
     results.extra["sections"] = _sections(registry, results)
     doc = results.finish(derived_checks(results.results, book)
                          + agreement_checks(results.results, registry.formulations))
@@ -207,14 +212,14 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
     sys.exit(EXIT_OK if doc["summary"]["ok"] and not (strict and problems) else EXIT_FAILED)
 
 
-def _execute(plan, registry, book, time_limit, results: ResultsFile) -> bool:
+def _execute(plan, registry, book, limits: SolveLimits, results: ResultsFile) -> bool:
     """Run the plan with a progress bar on a terminal; True when interrupted by Ctrl-C."""
     from tqdm import tqdm
 
     progress = tqdm(total=len(plan.runs), unit="run", file=sys.stderr, disable=None,
                     dynamic_ncols=True)
     try:
-        for result in run_plan(plan, registry, book, time_limit):
+        for result in run_plan(plan, registry, book, limits):
             results.add(result)
             progress.set_postfix_str(f"{result.case} {result.backend}/{result.solver}: "
                                      f"{result.status}")

@@ -37,6 +37,8 @@ class Status(StrEnum):
     # a solution whose certificate failed (a "certificate" check did not pass), e.g. a
     # bilevel result with an active big-M: a solution, but not a proven optimum
     UNCERTIFIED = "uncertified"
+    # the variant cannot state this case (bench.errors.NotApplicable): skipped, not failed
+    NOT_APPLICABLE = "not_applicable"
 
     @property
     def has_solution(self) -> bool:
@@ -128,6 +130,15 @@ class BuiltModel:
     extract: Callable[[], Solution]
 
 
+@dataclass(frozen=True)
+class SolveLimits:
+    """What every solve is held to. The relative MIP gap is set explicitly (solvers default
+    to 1e-4 or so) and kept below the 1e-6 tolerances the references use."""
+
+    time_limit_s: float | None = 300.0
+    mip_rel_gap: float = 1e-7
+
+
 @dataclass
 class SolveOutcome:
     status: Status
@@ -165,8 +176,8 @@ class Backend(Protocol):
 
     def version(self) -> str | None: ...
 
-    def solve(self, native: Any, solver: SolverSpec, time_limit: float | None) -> SolveOutcome:
-        """Solve ``native`` with ``solver`` within ``time_limit`` seconds."""
+    def solve(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolveOutcome:
+        """Solve ``native`` with ``solver`` within ``limits`` (time, MIP gap)."""
         ...
 
     def model_size(self, native: Any) -> ModelSize | None: ...

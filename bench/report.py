@@ -89,7 +89,8 @@ def markdown_report(doc: dict[str, Any]) -> str:
               f"{meta['platform']} ({meta['cpu_count']} CPUs)",
               f"- started {meta['started_at']}, "
               f"finished {meta.get('finished_at', '(interrupted)')}",
-              f"- time limit per solve: {meta.get('time_limit_s')} s", ""]
+              f"- time limit per solve: {meta.get('time_limit_s')} s; relative MIP gap: "
+              f"{meta.get('mip_rel_gap')}", ""]
     lines += ["## Summary", "", summary_line(doc["summary"]), ""]
     lines += ["## Runs", "",
               "Build s is the time to construct the backend's native model; solve s is the wall "

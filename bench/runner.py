@@ -11,14 +11,15 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bench.cases import CaseError, load_case
-from bench.errors import InputError
+from bench.errors import InputError, NotApplicable
 from bench.records import (
     Case,
     Formulation,
     RunResult,
+    SolveLimits,
     SolverSpec,
     Status,
     Variant,
@@ -29,7 +30,7 @@ from bench.references import ReferenceBook
 from bench.registry import Registry
 from bench.validation import check_against
 
-DEFAULT_TIME_LIMIT_S = 300.0
+DEFAULT_TIME_LIMIT_S = SolveLimits().time_limit_s
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,16 @@ def _short(exc: BaseException) -> str:
 
 
 def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
-            time_limit: float | None) -> RunResult:
-    """Build, solve, extract, compute quantities, verify and compare one run."""
+            limits: SolveLimits | float | None = None, *,
+            time_limit: float | None = None) -> RunResult:
+    """Build, solve, extract, compute quantities, verify and compare one run.
+
+    ``limits`` may be a plain number of seconds, and ``time_limit`` overrides its time
+    limit (the default MIP gap then applies)."""
+    if not isinstance(limits, SolveLimits):
+        limits = SolveLimits() if limits is None else SolveLimits(time_limit_s=limits)
+    if time_limit is not None:
+        limits = replace(limits, time_limit_s=time_limit)
     formulation, variant, case = planned.formulation, planned.variant, planned.case
     result = RunResult(formulation.name, variant.name, case.name, planned.backend,
                        planned.solver.name, Status.ERROR)
@@ -178,7 +187,7 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
         result.build_time_s = time.perf_counter() - start
         result.model_size = backend.model_size(built.native)
         start = time.perf_counter()
-        outcome = backend.solve(built.native, planned.solver, time_limit)
+        outcome = backend.solve(built.native, planned.solver, limits)
         result.solve_time_s = time.perf_counter() - start
         result.solver_time_s = outcome.solver_time_s
         result.status, result.objective, result.message = (
@@ -189,10 +198,16 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
             result.quantities = {k: float(v) for k, v in
                                  formulation.quantities(case.data, variant.name, solution).items()}
             result.checks.extend(formulation.verify(case.data, variant.name, solution))
-            if result.status is Status.OPTIMAL and any(
-                    c.kind == "certificate" and c.verdict is not Verdict.PASS
-                    for c in result.checks):
+            failed_certificates = [c for c in result.checks if c.kind == "certificate"
+                                   and c.verdict is not Verdict.PASS]
+            if result.status is Status.OPTIMAL and failed_certificates:
                 result.status = Status.UNCERTIFIED
+                result.message += "; uncertified: " + "; ".join(
+                    c.note or c.quantity for c in failed_certificates)
+    except NotApplicable as exc:  # the variant cannot state this case: no references apply
+        result.status = Status.NOT_APPLICABLE
+        result.message = str(exc)
+        return result
     except Exception as exc:  # a plugin or solver bug: record it and carry on
         result.status = Status.ERROR
         result.message = _short(exc)
@@ -203,6 +218,6 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
 
 
 def run_plan(plan: Plan, registry: Registry, book: ReferenceBook,
-             time_limit: float | None = DEFAULT_TIME_LIMIT_S) -> Iterator[RunResult]:
+             limits: SolveLimits | None = None) -> Iterator[RunResult]:
     for planned in plan.runs:
-        yield execute(planned, registry, book, time_limit)
+        yield execute(planned, registry, book, limits or SolveLimits())

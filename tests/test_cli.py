@@ -118,8 +118,8 @@ total_cost = { value = 1.0, unit = "USD", where = "deliberately wrong" }
 def test_a_broken_third_party_plugin_is_reported_and_the_run_goes_on(
         example_plugin_installed, tmp_path, mode, stage):
     out = tmp_path / "out.json"
-    proc = gridbench("run", "-b", "pulp", "-s", "cbc", "--json", str(out),
-                     env={"GRIDBENCH_EXAMPLE_BREAK": mode})
+    proc = gridbench("run", "-f", "unit_commitment", "-b", "pulp", "-s", "cbc",
+                     "--json", str(out), env={"GRIDBENCH_EXAMPLE_BREAK": mode})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"plugin 'example' (gridbench-example-plugin) skipped, {stage}" in proc.stderr
     assert "broken on purpose" in proc.stderr
@@ -128,7 +128,7 @@ def test_a_broken_third_party_plugin_is_reported_and_the_run_goes_on(
     assert doc["meta"]["plugin_problems"][0]["plugin"] == "example"
     listing = gridbench("list", env={"GRIDBENCH_EXAMPLE_BREAK": mode})
     assert listing.returncode == 0 and "example_knapsack" not in listing.stdout
-    strict = gridbench("run", "-b", "pulp", "-s", "cbc", "--strict",
+    strict = gridbench("run", "-f", "unit_commitment", "-b", "pulp", "-s", "cbc", "--strict",
                        env={"GRIDBENCH_EXAMPLE_BREAK": mode})
     assert strict.returncode == 1
 

@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from bench.backend_support import dist_version, installed
-from bench.records import ModelSize, SolveOutcome, SolverSpec, Status
+from bench.records import ModelSize, SolveLimits, SolveOutcome, SolverSpec, Status
 
 _VERSION_OF = {"HIGHS": "highspy", "SCIP": "pyscipopt", "CLARABEL": "clarabel", "OSQP": "osqp",
                "SCS": "scs", "GUROBI": "gurobipy", "CPLEX": "cplex", "MOSEK": "mosek",
@@ -30,23 +30,30 @@ def solver_version(native: str) -> str | None:
     return dist_version(_VERSION_OF.get(native, native.lower()))
 
 
-def _time_limit_options(native: str, seconds: float) -> dict[str, Any]:
-    """Each solver names its time limit differently inside CVXPY."""
+def _limit_options(native: str, limits: SolveLimits) -> dict[str, Any]:
+    """Each solver names its time limit and MIP gap differently inside CVXPY."""
+    seconds, gap = limits.time_limit_s, limits.mip_rel_gap
     match native:
+        case "HIGHS":
+            options = {"mip_rel_gap": gap} | ({"time_limit": seconds} if seconds else {})
         case "SCIP":
-            return {"scip_params": {"limits/time": seconds}}
-        case "SCS":
-            return {"time_limit_secs": seconds}
+            options = {"scip_params": {"limits/gap": gap}
+                       | ({"limits/time": seconds} if seconds else {})}
         case "GUROBI":
-            return {"TimeLimit": seconds}
-        case "MOSEK":
-            return {"mosek_params": {"MSK_DPAR_OPTIMIZER_MAX_TIME": seconds}}
+            options = {"MIPGap": gap} | ({"TimeLimit": seconds} if seconds else {})
         case "CPLEX":
-            return {"cplex_params": {"timelimit": seconds}}
+            options = {"cplex_params": {"mip.tolerances.mipgap": gap}
+                       | ({"timelimit": seconds} if seconds else {})}
+        case "MOSEK":
+            options = {"mosek_params": {"MSK_DPAR_MIO_TOL_REL_GAP": gap}
+                       | ({"MSK_DPAR_OPTIMIZER_MAX_TIME": seconds} if seconds else {})}
         case "XPRESS":
-            return {"maxtime": -int(seconds)}
-        case _:  # HIGHS, CLARABEL, OSQP
-            return {"time_limit": seconds}
+            options = {"miprelstop": gap} | ({"maxtime": -int(seconds)} if seconds else {})
+        case "SCS":  # continuous only
+            options = {"time_limit_secs": seconds} if seconds else {}
+        case _:  # CLARABEL, OSQP: continuous only
+            options = {"time_limit": seconds} if seconds else {}
+    return options
 
 
 class CvxpyBackend:
@@ -58,10 +65,10 @@ class CvxpyBackend:
     def version(self) -> str | None:
         return dist_version("cvxpy")
 
-    def solve(self, native: Any, solver: SolverSpec, time_limit: float | None) -> SolveOutcome:
+    def solve(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolveOutcome:
         import cvxpy as cp
 
-        options = _time_limit_options(solver.native, time_limit) if time_limit else {}
+        options = _limit_options(solver.native, limits)
         try:
             native.solve(solver=solver.native, **options)
         except cp.error.SolverError as exc:

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from bench.backend_support import dist_version, installed
-from bench.records import ModelSize, SolveOutcome, SolverSpec, Status
+from bench.records import ModelSize, SolveLimits, SolveOutcome, SolverSpec, Status
 
 _VERSION_OF = {"PULP_CBC_CMD": "pulp", "HiGHS": "highspy", "SCIP_PY": "pyscipopt",
                "GUROBI": "gurobipy", "CPLEX_PY": "cplex", "XPRESS_PY": "xpress"}
@@ -49,10 +49,11 @@ class PulpBackend:
     def version(self) -> str | None:
         return dist_version("pulp")
 
-    def solve(self, native: Any, solver: SolverSpec, time_limit: float | None) -> SolveOutcome:
+    def solve(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolveOutcome:
         import pulp
 
-        options: dict[str, Any] = {"msg": False}
+        time_limit = limits.time_limit_s
+        options: dict[str, Any] = {"msg": False, "gapRel": limits.mip_rel_gap}
         if time_limit is not None:
             options["timeLimit"] = time_limit
         engine = _engine(solver.native, **options)

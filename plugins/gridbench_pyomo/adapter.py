@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from bench.backend_support import dist_version, installed
-from bench.records import ModelSize, SolveOutcome, SolverSpec, Status
+from bench.records import ModelSize, SolveLimits, SolveOutcome, SolverSpec, Status
 
 
 def _factory():
@@ -57,14 +57,15 @@ class PyomoBackend:
     def version(self) -> str | None:
         return dist_version("pyomo")
 
-    def solve(self, native: Any, solver: SolverSpec, time_limit: float | None) -> SolveOutcome:
+    def solve(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolveOutcome:
         from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
         opt = _factory()(solver.native)
         options: dict[str, Any] = {"load_solutions": False,
-                                   "raise_exception_on_nonoptimal_result": False}
-        if time_limit is not None:
-            options["time_limit"] = time_limit
+                                   "raise_exception_on_nonoptimal_result": False,
+                                   "rel_gap": limits.mip_rel_gap}
+        if limits.time_limit_s is not None:
+            options["time_limit"] = limits.time_limit_s
         results = opt.solve(native, **options)
         term, sol = results.termination_condition, results.solution_status
         has_solution = sol in (SolutionStatus.optimal, SolutionStatus.feasible)

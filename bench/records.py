@@ -42,6 +42,8 @@ class Status(StrEnum):
 
     @property
     def has_solution(self) -> bool:
+        """Whether a run with this status may carry a solution (time_limit: only if the
+        solver had an incumbent, see :attr:`SolveOutcome.solution`)."""
         return self in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT, Status.UNCERTIFIED)
 
 
@@ -145,6 +147,15 @@ class SolveOutcome:
     objective: float | None
     message: str = ""
     solver_time_s: float | None = None  # time the solver itself reports, when it does
+    # whether variable values can be read; None: optimal and feasible have one, a time
+    # limit has one only when the adapter says the solver returned an incumbent
+    has_incumbent: bool | None = None
+
+    @property
+    def solution(self) -> bool:
+        if self.has_incumbent is not None:
+            return self.has_incumbent
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
 
 
 @dataclass(frozen=True)

@@ -192,7 +192,7 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
         result.solver_time_s = outcome.solver_time_s
         result.status, result.objective, result.message = (
             outcome.status, outcome.objective, outcome.message)
-        if outcome.status.has_solution:
+        if outcome.solution:
             solution = built.extract()
             solution.objective = outcome.objective
             result.quantities = {k: float(v) for k, v in

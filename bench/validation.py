@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bench.records import Check, Formulation, RunResult, Verdict
+from bench.records import Check, Formulation, RunResult, Status, Verdict
 from bench.references import Reference, ReferenceBook, Tolerance, errors
 
 
@@ -78,14 +78,15 @@ def derived_checks(results: list[RunResult], book: ReferenceBook) -> list[Derive
 
 def agreement_checks(results: list[RunResult], formulations: dict[str, Formulation]
                      ) -> list[DerivedResult]:
-    """Every run of a case must agree with the first run that has a solution, per quantity
-    of each :class:`Agreement` the formulation declares (implementations, reformulations)."""
+    """Every optimal run of a case must agree with the first optimal run, per quantity of
+    each :class:`Agreement` the formulation declares (implementations, reformulations).
+    Time-limited or uncertified runs are left out: their disagreement is expected."""
     out = []
     for name, formulation in formulations.items():
         for agreement in formulation.agreement:
             groups: dict[tuple[str, ...], list[RunResult]] = defaultdict(list)
             for r in results:
-                if r.formulation == name and r.status.has_solution:
+                if r.formulation == name and r.status is Status.OPTIMAL:
                     key = (r.case,) if agreement.across_variants else (r.case, r.variant)
                     groups[key].append(r)
             for runs in groups.values():

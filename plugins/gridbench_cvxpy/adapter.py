@@ -82,13 +82,15 @@ class CvxpyBackend:
             cp.UNBOUNDED_INACCURATE: Status.UNBOUNDED,
             cp.USER_LIMIT: Status.TIME_LIMIT,
         }.get(native.status, Status.ERROR)
-        if status is Status.TIME_LIMIT and native.value is None:
-            objective = None
-        else:
-            objective = float(native.value) if status.has_solution else None
+        # cvxpy's user_limit covers time and iteration limits alike; the message keeps the
+        # solver's own word. Values exist only when the solver returned an incumbent.
+        incumbent = status.has_solution and native.value is not None and all(
+            v.value is not None for v in native.variables())
+        objective = float(native.value) if incumbent else None
         stats = native.solver_stats
         return SolveOutcome(status, objective, message=str(native.status),
-                            solver_time_s=stats.solve_time if stats else None)
+                            solver_time_s=stats.solve_time if stats else None,
+                            has_incumbent=incumbent)
 
     def model_size(self, native: Any) -> ModelSize | None:
         metrics = native.size_metrics

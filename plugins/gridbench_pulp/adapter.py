@@ -74,10 +74,14 @@ class PulpBackend:
             outcome = Status.TIME_LIMIT
         else:
             outcome = Status.ERROR
-        objective = pulp.value(native.objective) if outcome.has_solution else None
+        # values are meaningful only for an optimal or integer-feasible solution; an LP cut
+        # off by the time limit leaves arbitrary values behind
+        incumbent = sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+        objective = pulp.value(native.objective) if incumbent else None
         return SolveOutcome(outcome, objective,
                             message=f"{pulp.LpStatus[status]}/{pulp.LpSolution[sol]}",
-                            solver_time_s=getattr(native, "solutionTime", None))
+                            solver_time_s=getattr(native, "solutionTime", None),
+                            has_incumbent=incumbent)
 
     def model_size(self, native: Any) -> ModelSize | None:
         variables = native.variables()

@@ -88,7 +88,7 @@ class PyomoBackend:
             results.solution_loader.load_vars()
             message += _import_duals(native, results)
         objective = results.incumbent_objective if has_solution else None
-        return SolveOutcome(status, objective, message=message)
+        return SolveOutcome(status, objective, message=message, has_incumbent=has_solution)
 
     def model_size(self, native: Any) -> ModelSize | None:
         from pyomo.environ import Constraint, Var

@@ -8,6 +8,8 @@ from typing import Any
 from bench.backend_support import dist_version, installed
 from bench.records import ModelSize, SolveLimits, SolveOutcome, SolverSpec, Status
 
+_QUIET = {"scip_direct": {"display/verblevel": 0}, "highs": {"output_flag": False}}
+
 
 def _factory():
     """Pyomo's solver factory; ``pyomo.environ`` must be imported first to register solvers."""
@@ -66,6 +68,10 @@ class PyomoBackend:
                                    "rel_gap": limits.mip_rel_gap}
         if limits.time_limit_s is not None:
             options["time_limit"] = limits.time_limit_s
+        if solver.native in _QUIET:
+            # with its default log SCIP can fill the pipe Pyomo captures output through and
+            # block the solve; gridbench never shows solver logs
+            options["solver_options"] = dict(_QUIET[solver.native])
         results = opt.solve(native, **options)
         term, sol = results.termination_condition, results.solution_status
         has_solution = sol in (SolutionStatus.optimal, SolutionStatus.feasible)

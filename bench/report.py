@@ -77,8 +77,11 @@ def _term(term: dict[str, Any]) -> str:
 def summary_line(summary: dict[str, Any]) -> str:
     statuses = ", ".join(f"{count} {status}" for status, count in summary["statuses"].items())
     verdict = "OK" if summary["ok"] else f"FAILED ({summary['failed_runs']} failing)"
+    expected = summary.get("expected_failures", 0)
+    documented = (f", {expected} expected failures (certificates that references expect to "
+                  "fail)") if expected else ""
     return (f"{verdict}: {summary['runs']} runs ({statuses}); checks: {summary['passed']} passed, "
-            f"{summary['failed']} failed, {summary['deviations']} deviations "
+            f"{summary['failed']} failed{documented}, {summary['deviations']} deviations "
             f"of {summary['checks']}")
 
 

@@ -1,0 +1,269 @@
+"""Glue between the bilevel engine and gridbench's records, shared by bilevel formulations.
+
+A bilevel plugin supplies two functions of its case data: ``problem(data) ->
+BilevelProblem`` (stated with :class:`~bench.bilevel.BilevelBuilder`) and, optionally,
+``options(data) -> BoundOptions`` (stated big-Ms). :class:`BilevelKit` then provides the
+``build`` functions for Pyomo, PuLP, CVXPY and the exact oracle, ``quantities``, ``verify``
+(certification) and a reformulation-comparison ``report_section``. Problems, single-level
+models used for certification, and oracle results are cached per case data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bench.algorithm import AlgorithmRun
+from bench.bilevel.bounds import BoundOptions
+from bench.bilevel.certify import Certificate, certify
+from bench.bilevel.oracle import OracleLimit, OracleResult, solve_exact
+from bench.bilevel.problem import BilevelError, BilevelProblem
+from bench.bilevel.reformulate import SingleLevelModel, reformulate
+from bench.bilevel.variants import (
+    ENUMERATION,
+    KKT_BIGM,
+    KKT_SOS1,
+    ORACLE_BACKEND,
+    STRONG_DUALITY,
+    oracle_backend,
+    standard_variants,
+)
+from bench.records import BuiltModel, Check, Solution, Verdict
+from bench.validation import objective_check
+
+
+def _emitter(backend: str) -> Callable[[SingleLevelModel], Any]:
+    if backend == "pyomo":
+        from bench.bilevel.emit_pyomo import to_pyomo
+
+        return to_pyomo
+    if backend == "pulp":
+        from bench.bilevel.emit_pulp import to_pulp
+
+        return to_pulp
+    if backend == "cvxpy":
+        from bench.bilevel.emit_cvxpy import to_cvxpy
+
+        return to_cvxpy
+    raise BilevelError(f"no emitter for backend {backend!r}")
+
+
+def _fingerprint(data: Any) -> str:
+    text = data.model_dump_json() if hasattr(data, "model_dump_json") else repr(data)
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+@dataclass
+class BilevelKit:
+    problem_of: Callable[[Any], BilevelProblem]
+    options_of: Callable[[Any], BoundOptions] = lambda data: BoundOptions()
+    max_oracle_points: int = 20_000
+    max_oracle_nodes: int = 50_000
+    # which variables become quantities x[name] / y[name]: "all", "leader" or "none" (a
+    # follower with thousands of variables should not fill the results file)
+    variable_quantities: str = "all"
+    # reuse one reformulation per case and variant across backends (its cost, e.g. the grid
+    # duals' LPs, then appears in the first build only); default: reformulate on every
+    # build, so that every build time includes it
+    reuse_models: bool = False
+    _problems: dict[str, BilevelProblem] = field(default_factory=dict)
+    _models: dict[tuple[str, str], SingleLevelModel] = field(default_factory=dict)
+    _oracles: dict[str, tuple[OracleResult | None, str]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ caches
+
+    def problem(self, data: Any) -> BilevelProblem:
+        key = _fingerprint(data)
+        if key not in self._problems:
+            self._problems[key] = self.problem_of(data)
+        return self._problems[key]
+
+    def model(self, data: Any, method: str) -> SingleLevelModel:
+        key = (_fingerprint(data), method)
+        if key not in self._models:
+            self._models[key] = reformulate(self.problem(data), method, self.options_of(data))
+        return self._models[key]
+
+    def oracle(self, data: Any) -> tuple[OracleResult | None, str]:
+        """The exact optimum when affordable, else None and why not."""
+        key = _fingerprint(data)
+        if key not in self._oracles:
+            try:
+                result = solve_exact(self.problem(data), self.max_oracle_points,
+                                     self.max_oracle_nodes)
+                self._oracles[key] = (result, "") if result.status == "optimal" else (
+                    None, f"oracle: {result.status}")
+            except (OracleLimit, BilevelError) as exc:
+                self._oracles[key] = (None, f"oracle not affordable: {exc}")
+        return self._oracles[key]
+
+    # ------------------------------------------------------------------ build
+
+    def builder(self, backend: str) -> Callable[[Any, str], BuiltModel]:
+        """``build(data, variant)`` for a modelling backend or for :data:`ORACLE_BACKEND`."""
+        if backend == ORACLE_BACKEND:
+            return self._build_oracle
+
+        def build(data: Any, variant: str) -> BuiltModel:
+            start = time.perf_counter()
+            if self.reuse_models:
+                model = self.model(data, variant)
+            else:  # reformulated afresh on every build: its cost is part of the build time
+                model = reformulate(self.problem(data), variant, self.options_of(data))
+            reformulate_s = time.perf_counter() - start
+            native, extract_vector = _emitter(backend)(model)
+
+            def extract() -> Solution:
+                v = extract_vector()
+                # a variable in no row (a dual fixed at 0) may come back without a value
+                fixed = np.isnan(v) & (model.lower == model.upper)
+                v[fixed] = model.lower[fixed]
+                return Solution({"x": v[model.x_index], "y": v[model.y_index],
+                                 "dual": model.dual_scale * v[model.dual_index], "v": v,
+                                 "reformulate_s": np.array(reformulate_s)}, None)
+
+            return BuiltModel(native, extract)
+
+        return build
+
+    def _build_oracle(self, data: Any, variant: str) -> BuiltModel:
+        problem = self.problem(data)
+
+        def compute() -> Solution:
+            result = solve_exact(problem, self.max_oracle_points, self.max_oracle_nodes)
+            if result.status != "optimal":
+                raise BilevelError(f"oracle: the bilevel problem is {result.status}")
+            return Solution({"x": result.x, "y": result.y,
+                             "lps": np.array(result.lps), "nodes": np.array(result.nodes),
+                             "points": np.array(result.points),
+                             "ties": np.array(result.ties)}, result.leader_value)
+
+        return AlgorithmRun(compute).built()
+
+    # ------------------------------------------------------------------ checks
+
+    def certificate(self, data: Any, variant: str, solution: Solution) -> Certificate:
+        problem = self.problem(data)
+        x, y = solution.values["x"], solution.values["y"]
+        if variant == ENUMERATION:
+            return certify(problem, x, y)  # it is the oracle: follower re-solve only
+        oracle, note = self.oracle(data)
+        return certify(problem, x, y, self.model(data, variant), solution.values["v"],
+                       oracle, note)
+
+    def quantities(self, data: Any, variant: str, solution: Solution) -> dict[str, float]:
+        problem = self.problem(data)
+        x, y = solution.values["x"], solution.values["y"]
+        cert = self.certificate(data, variant, solution)
+        out = {"leader_objective": problem.leader_objective(x, y),
+               "follower_objective": problem.follower_objective(x, y),
+               "certified": float(cert.certified)}
+        if self.variable_quantities in ("all", "leader"):
+            out |= {f"x[{name}]": float(v) for name, v in zip(problem.leader_names, x,
+                                                                strict=True)}
+        if self.variable_quantities == "all":
+            out |= {f"y[{name}]": float(v) for name, v in zip(problem.follower_names, y,
+                                                                strict=True)}
+        if cert.follower_gap is not None:
+            out["follower_gap"] = cert.follower_gap
+        if variant == ENUMERATION:
+            for key in ("lps", "nodes", "points", "ties"):
+                out[f"oracle_{key}"] = float(solution.values[key])
+            return out
+        oracle, _ = self.oracle(data)
+        if oracle is not None and cert.oracle_gap is not None:
+            out["oracle_value"] = oracle.leader_value
+            out["oracle_gap"] = cert.oracle_gap
+        size = self.model(data, variant).size()
+        out |= {k: float(v) for k, v in size.items()}
+        out["n_bigm_active_stated"] = float(len(cert.active_stated))
+        if "reformulate_s" in solution.values:
+            out["reformulate_s"] = float(solution.values["reformulate_s"])
+        return out
+
+    def verify(self, data: Any, variant: str, solution: Solution) -> list[Check]:
+        problem = self.problem(data)
+        x, y = solution.values["x"], solution.values["y"]
+        if np.any(~np.isfinite(x)) or np.any(~np.isfinite(y)):
+            return [Check("solution_values", None, None, None, None, Verdict.FAIL, "solution",
+                          "", "the backend returned no value for some variables")]
+        cert = self.certificate(data, variant, solution)
+        checks = [objective_check(solution.objective, problem.leader_objective(x, y),
+                                  rel_tol=1e-6)]
+        return checks + cert.checks()
+
+    # ------------------------------------------------------------------ report
+
+    def report_section(self, runs: list[dict[str, Any]]) -> str:
+        return comparison_table(runs)
+
+
+def comparison_table(runs: list[dict[str, Any]]) -> str:
+    """Per case and reformulation x backend/solver: model size, times (reform s: deriving
+    the bounds and building the matrix form, part of build s), leader objective, agreement
+    with the oracle, certification; then why each uncertified run is."""
+    from tabulate import tabulate
+
+    def number(value: Any, fmt: str = ".6g") -> str:
+        return "" if value is None or isinstance(value, str) else format(value, fmt)
+
+    rows, uncertified, skipped = [], [], set()
+    order = {STRONG_DUALITY: 0, KKT_BIGM: 1, KKT_SOS1: 2, ENUMERATION: 3}
+    for run in sorted(runs, key=lambda r: (r["case"], order.get(r["variant"], 9),
+                                           r["backend"], r["solver"])):
+        q, size = run["quantities"], run.get("model_size") or {}
+        if run["status"] == "not_applicable":
+            if (run["case"], run["variant"]) not in skipped:
+                skipped.add((run["case"], run["variant"]))
+                rows.append([run["case"], run["variant"], "(every backend)", "n/a",
+                             *[""] * 11])
+            continue
+        if run["variant"] == ENUMERATION and q:
+            shape = f"{q.get('oracle_lps', 0):.0f} LPs"
+            if q.get("oracle_nodes"):
+                shape += f", {q['oracle_nodes']:.0f} nodes"
+            if q.get("oracle_points"):
+                shape += f", {q['oracle_points']:.0f} points"
+            dims = [shape, "", ""]
+        elif size:
+            dims = [str(size["variables"]), str(size["integer_variables"]),
+                    str(size["constraints"])]
+        else:
+            dims = ["", "", ""]
+        big_m = ""
+        if q.get("n_bigm"):
+            big_m = f"{q['n_bigm']:.0f}"
+            if q.get("n_bigm_unproven"):
+                big_m += f" ({q['n_bigm_unproven']:.0f} stated"
+                big_m += f", {q['n_bigm_active_stated']:.0f} active)" if q.get(
+                    "n_bigm_active_stated") else ")"
+        gap = q.get("oracle_gap")
+        gap_text = "" if gap is None else ("0" if abs(gap) < 1e-12 else f"{gap:.1e}")
+        certified = {1.0: "yes", 0.0: "NO"}.get(q.get("certified"), "")
+        label = f"{run['backend']}/{run['solver']}"
+        if run["status"] == "uncertified":
+            reason = run["message"].partition("uncertified: ")[2] or run["message"]
+            uncertified.append(f"- {run['case']} {run['variant']} {label}: {reason}")
+        rows.append([run["case"], run["variant"], label, run["status"], *dims, big_m,
+                     number(q.get("reformulate_s"), ".3f"),
+                     number(run.get("build_time_s"), ".3f"),
+                     number(run.get("solve_time_s"), ".3f"),
+                     number(q.get("leader_objective"), ".8g"),
+                     number(q.get("oracle_value"), ".8g"), gap_text, certified])
+    headers = ["case", "reformulation", "backend/solver", "status", "vars", "int/bin",
+               "rows", "big-Ms", "reform s", "build s", "solve s", "leader obj", "oracle",
+               "gap",
+               "certified"]
+    text = tabulate(rows, headers, tablefmt="github", disable_numparse=True)  # terminal + md
+    if uncertified:
+        text += "\n\nUncertified runs (why):\n\n" + "\n".join(uncertified)
+    return text
+
+
+__all__ = ["ENUMERATION", "ORACLE_BACKEND", "BilevelKit", "comparison_table", "oracle_backend",
+           "standard_variants"]

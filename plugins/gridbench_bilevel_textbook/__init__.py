@@ -1,0 +1,92 @@
+"""Linear bilevel problems from the literature on the bilevel engine (bench.bilevel).
+
+Every case is reformulated four ways (strong duality with the thesis's eq. 42 expansion, KKT
+with big-Ms, KKT with SOS1, and the exact oracle) and solved on Pyomo, PuLP and CVXPY; every
+result is certified against the oracle. Seed: 002_29c219c4cdf1d3aa.txt (chapter 3, section
+3.5; section 4.5.3). See docs/bilevel.md.
+"""
+
+from __future__ import annotations
+
+from bench.cases import case_files
+from bench.hookspecs import hookimpl
+from bench.paths import data_dir
+from bench.records import Agreement, Formulation
+from gridbench_bilevel_textbook.data import BilevelTextbookData
+
+NAME = "bilevel_textbook"
+_MODELS = "gridbench_bilevel_textbook.models"
+
+
+def _quantities(data, variant, solution):
+    from gridbench_bilevel_textbook.models import quantities
+
+    return quantities(data, variant, solution)
+
+
+def _verify(data, variant, solution):
+    from gridbench_bilevel_textbook.models import verify
+
+    return verify(data, variant, solution)
+
+
+def _report_section(runs):
+    from gridbench_bilevel_textbook.models import report_section
+
+    return report_section(runs)
+
+
+def _formulation() -> Formulation:
+    from bench.bilevel.variants import ORACLE_BACKEND, standard_variants
+
+    return Formulation(
+        name=NAME,
+        description="Linear bilevel problems from the literature: strong duality (eq. 42), "
+                    "KKT big-M, KKT SOS1 and an exact oracle, certified",
+        seed="002_29c219c4cdf1d3aa.txt",
+        variants=standard_variants(),
+        case_schema=BilevelTextbookData,
+        implementations={
+            "pyomo": f"{_MODELS}:build_pyomo",
+            "pulp": f"{_MODELS}:build_pulp",
+            "cvxpy": f"{_MODELS}:build_cvxpy",
+            ORACLE_BACKEND: f"{_MODELS}:build_oracle",
+        },
+        quantities=_quantities,
+        verify=_verify,
+        # MILP solvers' default tolerances (about 1e-6 on rows with big-M or grid
+        # coefficients) move objectives by up to ~1e-5 relative
+        agreement=(Agreement(("leader_objective",), rel=1e-5, abs=1e-6,
+                             description="every backend/solver of a reformulation finds the "
+                                         "same leader objective"),),
+        report_section=_report_section,
+    )
+
+
+@hookimpl
+def gridbench_formulations():
+    return [_formulation()]
+
+
+@hookimpl
+def gridbench_backends():
+    from bench.bilevel.variants import oracle_backend
+
+    return [oracle_backend()]
+
+
+@hookimpl
+def gridbench_solvers():
+    from bench.bilevel.variants import oracle_backend
+
+    return [oracle_backend().solver()]
+
+
+@hookimpl
+def gridbench_cases():
+    return [case for case in case_files(data_dir("cases")) if case.formulation == NAME]
+
+
+@hookimpl
+def gridbench_references():
+    return [data_dir("reference_results") / f"{NAME}.toml"]

@@ -61,6 +61,20 @@ def case_files(directory: Path) -> list[CaseSource]:
     ]
 
 
+def shipped_cases(formulation: str) -> list[CaseSource]:
+    """The case files gridbench ships for ``formulation`` (``cases/<formulation>/*.toml``)."""
+    from bench.paths import data_dir
+
+    return [case for case in case_files(data_dir("cases")) if case.formulation == formulation]
+
+
+def shipped_reference(formulation: str) -> Path:
+    """The reference file gridbench ships for ``formulation``."""
+    from bench.paths import data_dir
+
+    return data_dir("reference_results") / f"{formulation}.toml"
+
+
 def load_case(source: CaseSource, formulation: Formulation) -> Case:
     """Read and validate a case for ``formulation``; raise :class:`CaseError` on bad input."""
     try:

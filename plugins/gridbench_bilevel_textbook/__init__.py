@@ -8,9 +8,8 @@ result is certified against the oracle. Seed: 002_29c219c4cdf1d3aa.txt (chapter 
 
 from __future__ import annotations
 
-from bench.cases import case_files
+from bench.cases import shipped_cases, shipped_reference
 from bench.hookspecs import hookimpl
-from bench.paths import data_dir
 from bench.records import Agreement, Formulation
 from gridbench_bilevel_textbook.data import BilevelTextbookData
 
@@ -84,9 +83,9 @@ def gridbench_solvers():
 
 @hookimpl
 def gridbench_cases():
-    return [case for case in case_files(data_dir("cases")) if case.formulation == NAME]
+    return shipped_cases(NAME)
 
 
 @hookimpl
 def gridbench_references():
-    return [data_dir("reference_results") / f"{NAME}.toml"]
+    return [shipped_reference(NAME)]

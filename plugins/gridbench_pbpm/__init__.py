@@ -14,9 +14,8 @@ agree cell for cell and times them. docs/pbpm.md documents the algorithm.
 from __future__ import annotations
 
 from bench.algorithm import AlgorithmBackend
-from bench.cases import case_files
+from bench.cases import shipped_cases, shipped_reference
 from bench.hookspecs import hookimpl
-from bench.paths import data_dir
 from bench.records import Agreement, Benchmark, CaseSource, Formulation, ProblemClass, Variant
 from gridbench_pbpm import checks
 from gridbench_pbpm.generate import SIZES, generated_case
@@ -64,7 +63,7 @@ def gridbench_formulations():
 
 @hookimpl
 def gridbench_cases():
-    files = [case for case in case_files(data_dir("cases")) if case.formulation == NAME]
+    files = shipped_cases(NAME)
     generated = [CaseSource(f"pbpm_gen_{n}", NAME, load=lambda n=n: generated_case(n),
                             origin=f"generator gridbench_pbpm.generate ({n} elements)",
                             default=False) for n in SIZES]
@@ -73,7 +72,7 @@ def gridbench_cases():
 
 @hookimpl
 def gridbench_references():
-    return [data_dir("reference_results") / f"{NAME}.toml"]
+    return [shipped_reference(NAME)]
 
 
 @hookimpl

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from bench.cases import case_files
+from bench.cases import shipped_cases, shipped_reference
 from bench.hookspecs import hookimpl
-from bench.paths import data_dir
 from bench.records import Agreement, Benchmark, CaseSource, Formulation, ProblemClass, Variant
 from gridbench_prosumer_sharing import checks, generator
 from gridbench_prosumer_sharing.data import ProsumerSharingData
@@ -88,13 +87,13 @@ def gridbench_formulations():
 
 @hookimpl
 def gridbench_cases():
-    files = [case for case in case_files(data_dir("cases")) if case.formulation == NAME]
+    files = shipped_cases(NAME)
     return files + _generated_cases()
 
 
 @hookimpl
 def gridbench_references():
-    return [data_dir("reference_results") / f"{NAME}.toml"]
+    return [shipped_reference(NAME)]
 
 
 @hookimpl

@@ -8,9 +8,8 @@ w_gt >= z_gt - z_g,t-1 with the first period as the case file states.
 
 from __future__ import annotations
 
-from bench.cases import case_files
+from bench.cases import shipped_cases, shipped_reference
 from bench.hookspecs import hookimpl
-from bench.paths import data_dir
 from bench.records import Agreement, Formulation, ProblemClass, Variant
 from gridbench_unit_commitment import checks
 from gridbench_unit_commitment.data import UnitCommitmentData
@@ -48,9 +47,9 @@ def gridbench_formulations():
 
 @hookimpl
 def gridbench_cases():
-    return [case for case in case_files(data_dir("cases")) if case.formulation == NAME]
+    return shipped_cases(NAME)
 
 
 @hookimpl
 def gridbench_references():
-    return [data_dir("reference_results") / f"{NAME}.toml"]
+    return [shipped_reference(NAME)]

@@ -27,6 +27,9 @@ class CaseHeader(BaseModel):
     fidelity: Fidelity
     provenance: str
     assumptions: list[str] = []
+    # variants a run without --variant uses on this case (all when empty), e.g. only the
+    # exact oracle where a reformulation is measured not to finish; say why in assumptions
+    variants: list[str] = []
 
 
 def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
@@ -93,6 +96,10 @@ def load_case(source: CaseSource, formulation: Formulation) -> Case:
         header = CaseHeader.model_validate(raw["case"])
     except ValidationError as exc:
         raise CaseError(f"{source.origin}: {format_validation_error(exc, 'case')}") from None
+    unknown_variants = set(header.variants) - {v.name for v in formulation.variants}
+    if unknown_variants:
+        raise CaseError(f"{source.origin}: case.variants names unknown variants "
+                        f"{', '.join(sorted(unknown_variants))}")
     if header.name != source.name or header.formulation != source.formulation:
         raise CaseError(
             f"{source.origin}: header says {header.formulation}/{header.name}, "
@@ -109,6 +116,7 @@ def load_case(source: CaseSource, formulation: Formulation) -> Case:
         fidelity=header.fidelity,
         provenance=header.provenance,
         assumptions=tuple(header.assumptions),
+        variants=tuple(header.variants),
         data=data,
         origin=source.origin,
     )

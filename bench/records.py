@@ -100,6 +100,7 @@ class Case:
     assumptions: tuple[str, ...]
     data: Any  # the formulation's pydantic model instance
     origin: str
+    variants: tuple[str, ...] = ()  # a default run uses only these (all when empty)
 
 
 # --------------------------------------------------------------------------- solutions

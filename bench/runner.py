@@ -95,6 +95,9 @@ def plan_runs(registry: Registry, selection: Selection) -> Plan:
             for variant in variants:
                 for solver in _solvers_for(registry, backend_name, variant, selection, skipped):
                     for case in cases:
+                        if (case.variants and variant.name not in case.variants
+                                and not selection.variants):
+                            continue  # the case limits its default run (named: runs all)
                         plan.runs.append(PlannedRun(formulation, variant, case, backend_name,
                                                     solver))
     plan.skipped = sorted(skipped)

@@ -1,0 +1,67 @@
+"""gridbench commands: the published-table self-consistency check and voltage profiles."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command("dg-published-check")
+def dg_published_check() -> None:
+    """Check the identities of the thesis's Tables 2-7 (no solver), from the reference file."""
+    from gridbench_dg_contract_pricing.published import check_published_tables, findings_report
+
+    findings = check_published_tables()
+    click.echo(findings_report(findings))
+    sys.exit(0)
+
+
+@click.command("dg-voltage")
+@click.argument("case")
+@click.option("--png", "png", required=True, type=click.Path(dir_okay=False),
+              help="where to write the figure")
+@click.option("--price", "prices", multiple=True, type=float,
+              help="contract price per DG (default: the exact oracle's optimum)")
+def dg_voltage(case: str, png: str, prices: tuple[float, ...]) -> None:
+    """Voltage magnitude per bus and load block at the optimal contract prices (thesis
+    Figures 27-29 and 32): the follower LP re-solved at the prices (scipy/HiGHS)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from bench.bilevel.oracle import optimistic_response, solve_exact
+    from bench.cases import load_case
+    from bench.registry import load_registry
+    from gridbench_dg_contract_pricing.models import KIT
+
+    registry = load_registry()
+    if case not in registry.cases:
+        raise click.UsageError(f"unknown case {case}")
+    data = load_case(registry.cases[case], registry.formulations["dg_contract_pricing"]).data
+    problem = KIT.problem(data)
+    if prices:
+        x = np.asarray(prices, float)
+    else:
+        x = np.asarray(solve_exact(problem).x, float)
+    response = optimistic_response(problem, x)
+    if response.y is None:
+        raise click.ClickException(f"follower LP at prices {x}: {response.status}")
+    volt = problem.block("v", response.y)  # (T, N) kV
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    buses = np.arange(1, volt.shape[1] + 1)
+    for t, row in enumerate(volt):
+        ax.plot(buses, row, marker=".", label=f"block {t + 1}")
+    ax.axhline(data.v_min_kv, color="grey", ls="--", lw=0.8)
+    ax.axhline(data.v_max_kv, color="grey", ls="--", lw=0.8)
+    ax.set_xlabel("bus (thesis numbering)")
+    ax.set_ylabel("voltage magnitude [kV]")
+    ax.set_title(f"{case}: voltage per load block at contract prices "
+                 + ", ".join(f"{p:g}" for p in x) + " EUR/MWh")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+    click.echo(f"wrote {png}: min {volt.min():.4f} kV, max {volt.max():.4f} kV, "
+               f"prices {list(map(float, x))}")

@@ -1,0 +1,171 @@
+"""Backend builds, quantities and checks of dg_contract_pricing: the engine's four
+reformulations through BilevelKit, plus the thesis's own dual (eqs. 38-44) written by hand
+in Pyomo (variant ``thesis_dual``) as an independent cross-check of the automatic dual."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from bench.algorithm import AlgorithmRun
+from bench.bilevel.bounds import BoundOptions
+from bench.bilevel.certify import certify
+from bench.bilevel.plugin_kit import ORACLE_BACKEND, BilevelKit
+from bench.bilevel.problem import BilevelError
+from bench.errors import NotApplicable
+from bench.records import BuiltModel, Solution
+from bench.validation import objective_check
+from gridbench_dg_contract_pricing.data import DGContractData, network_of, problem_from_data
+from gridbench_dg_contract_pricing.fast_oracle import warm_enumeration
+from gridbench_dg_contract_pricing.published import LOPEZ, load_published
+
+THESIS_DUAL = "thesis_dual"
+
+class DGKit(BilevelKit):
+    """BilevelKit with the warm-started grid oracle (fast_oracle.py): the same enumeration
+    and tie-break as bench.bilevel.oracle, one HiGHS model re-costed per grid point."""
+
+    def oracle(self, data: Any):
+        key = data.model_dump_json()
+        if key not in self._oracles:
+            result = warm_enumeration(self.problem(data))
+            self._oracles[key] = (result, "") if result.status == "optimal" else (
+                None, f"oracle: {result.status}")
+        return self._oracles[key]
+
+    def _build_oracle(self, data: Any, variant: str) -> BuiltModel:
+        def compute() -> Solution:  # enumerated afresh: its solve time is the oracle's
+            result = warm_enumeration(self.problem(data))
+            if result.status != "optimal":
+                raise BilevelError(f"oracle: the bilevel problem is {result.status}")
+            self._oracles[data.model_dump_json()] = (result, "")
+            return Solution({"x": result.x, "y": result.y, "lps": np.array(result.lps),
+                             "nodes": np.array(0), "points": np.array(result.points),
+                             "ties": np.array(result.ties)}, result.leader_value)
+
+        return AlgorithmRun(compute).built()
+
+
+# The single-level MILPs on the thesis's full grids do not finish here: strong_duality on
+# dg34_scenario_A (47 294 variables, 62 binaries, 20 235 rows) had no result from Pyomo/HiGHS
+# after 175 s (its compact product form on HiGHS directly: 47 % gap after 140 s); kkt_bigm
+# must first prove its dual big-Ms with one cold follower LP per grid point (961 / 1331
+# points, 0.5-0.9 s each), and stated big-Ms (1e6) left HiGHS without a solution after
+# 150 s already on dg34_small; kkt_sos1 hits 60 s on dg34_small. The full cases therefore
+# name only `enumeration` for a default run (`[case] variants`); `--variant NAME` still runs
+# any reformulation on them, which then reports its real status (e.g. time_limit).
+
+
+def grid_points(data: DGContractData) -> int:
+    return (data.price_steps + 1) ** len(data.dg_names)
+
+
+KIT = DGKit(problem_from_data, lambda data: BoundOptions(), variable_quantities="leader",
+            reuse_models=True)
+_engine_builders = {b: KIT.builder(b) for b in ("pyomo", "pulp", "cvxpy")}
+build_oracle = KIT.builder(ORACLE_BACKEND)
+
+
+def _refuse_thesis_dual(backend: str):
+    def build(data: DGContractData, variant: str) -> BuiltModel:
+        if variant == THESIS_DUAL:
+            raise NotApplicable("the hand-written thesis dual is a Pyomo model")
+        return _engine_builders[backend](data, variant)
+    return build
+
+
+build_pulp = _refuse_thesis_dual("pulp")
+build_cvxpy = _refuse_thesis_dual("cvxpy")
+
+
+def build_pyomo(data: DGContractData, variant: str) -> BuiltModel:
+    if variant == THESIS_DUAL:
+        from gridbench_dg_contract_pricing.thesis_dual import build_thesis_dual
+
+        return build_thesis_dual(data, KIT.problem(data))
+    return _engine_builders["pyomo"](data, variant)
+
+
+@functools.lru_cache(maxsize=32)
+def _payment_without_dg_cached(key: str) -> float:
+    from bench.bilevel.dual import solve_follower
+
+    data = DGContractData.model_validate_json(key)
+    problem = problem_from_data(data, with_dg=False)
+    result = solve_follower(problem, np.full(problem.n_x, data.price_min))
+    if result.status != "optimal":
+        return float("nan")
+    return float(result.value)
+
+
+def payment_without_dg(data: DGContractData) -> float:
+    """The distribution company's payment with every DG at zero (an LP, scipy/HiGHS)."""
+    return _payment_without_dg_cached(data.model_dump_json())
+
+
+def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    problem = KIT.problem(data)
+    net = network_of(data)
+    p_gd = problem.block("p_gd", y)  # (J, T) MW
+    energy = p_gd @ net.hours  # MWh per DG
+    out: dict[str, float] = {}
+    for j, name in enumerate(data.dg_names):
+        out[f"price_{name}"] = float(x[j])
+        out[f"capacity_factor_{name}"] = float(
+            100 * energy[j] / (data.dg_capacity_mw[j] * net.hours.sum()))
+        out[f"profit_{name}"] = float((x[j] - data.dg_cost[j]) * energy[j])
+    out["profit_total"] = float(sum(out[f"profit_{n}"] for n in data.dg_names))
+    with_dg = problem.follower_objective(x, y)
+    without = payment_without_dg(data)
+    out |= {"payment_with_dg": with_dg, "payment_without_dg": without,
+            "saving": without - with_dg, "percent_saving": 100 * (without - with_dg) / without}
+    if data.reference_case:
+        lopez = load_published().get((data.reference_case, LOPEZ), {})
+        if "profit_total" in lopez:
+            out["percent_profit_difference"] = 100 * (
+                out["profit_total"] / lopez["profit_total"].value - 1)
+        if "saving" in lopez:
+            out["percent_saving_difference"] = 100 * (out["saving"] / lopez["saving"].value - 1)
+    return out
+
+
+def quantities(data: DGContractData, variant: str, solution: Solution) -> dict[str, float]:
+    x, y = solution.values["x"], solution.values["y"]
+    if variant == THESIS_DUAL:
+        problem = KIT.problem(data)
+        oracle, note = KIT.oracle(data)
+        cert = certify(problem, x, y, oracle=oracle, oracle_note=note)
+        out = {"leader_objective": problem.leader_objective(x, y),
+               "follower_objective": problem.follower_objective(x, y),
+               "certified": float(cert.certified)}
+        if cert.follower_gap is not None:
+            out["follower_gap"] = cert.follower_gap
+        if oracle is not None and cert.oracle_gap is not None:
+            out["oracle_value"] = oracle.leader_value
+            out["oracle_gap"] = cert.oracle_gap
+        out |= {k: float(v) for k, v in solution.values.items() if k.startswith("n_")}
+    else:
+        out = KIT.quantities(data, variant, solution)
+    return out | thesis_quantities(data, x, y)
+
+
+def verify(data: DGContractData, variant: str, solution: Solution):
+    if variant != THESIS_DUAL:
+        return KIT.verify(data, variant, solution)
+    problem = KIT.problem(data)
+    x, y = solution.values["x"], solution.values["y"]
+    oracle, note = KIT.oracle(data)
+    cert = certify(problem, x, y, oracle=oracle, oracle_note=note)
+    return [objective_check(solution.objective, problem.leader_objective(x, y),
+                            rel_tol=1e-6)] + cert.checks()
+
+
+def report_section(runs: list[dict[str, Any]]) -> str:
+    from gridbench_dg_contract_pricing.published import (
+        check_published_tables,
+        findings_report,
+    )
+
+    return KIT.report_section(runs) + "\n\n" + findings_report(check_published_tables())

@@ -1,0 +1,231 @@
+"""The thesis's single-level MILP (43)-(44) written by hand in Pyomo, symbol for symbol:
+primal rows (37) with (29) and (33) as printed (every bound a row with its dual), the dual
+constraints (39a)-(39s) as printed, the binary expansion (42) and strong duality (44). It
+shares nothing with the engine's automatic dual except the case data, so agreement of the
+two on the leader's profit cross-checks both.
+
+Sign conventions as in the thesis: duals of "<=" rows are <= 0 (39n-s); 33b is read as
+I - I+ + I- = 0 (the sign that yields the printed 39g, 39j, 39k); the duals of 33f/33g are the
+thesis's tau-bar/tau-underline in (39j)-(39k) (named l-bar/l-underline in (37m))."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from bench.records import BuiltModel, Solution
+from gridbench_dg_contract_pricing.data import DGContractData, network_of
+
+
+def build_thesis_dual(data: DGContractData, problem) -> BuiltModel:
+    net = network_of(data)
+    T, N, L, J, P = (range(net.n_block), range(net.n_bus), range(net.n_line),
+                     range(net.n_dg), range(1, data.pwl_blocks + 1))
+    Qs = range(len(net.grid))
+    C = {q: float(net.grid[q]) for q in Qs}
+    dt = {t: float(net.hours[t]) for t in T}
+    rho_price = {t: float(net.rho[t]) for t in T}
+    R = {ij: float(net.r[ij]) for ij in L}
+    Z = {ij: float(net.z[ij]) for ij in L}
+    frm = {ij: int(net.frm[ij]) for ij in L}
+    to = {ij: int(net.to[ij]) for ij in L}
+    out_lines = {i: [ij for ij in L if frm[ij] == i] for i in N}
+    in_lines = {i: [ij for ij in L if to[ij] == i] for i in N}
+    dg_at = {i: [j for j in J if int(net.dg_bus[j]) == i] for i in N}
+    k = net.sub
+    Pd = {(i, t): float(net.load[t, i]) for i in N for t in T}
+    Vmin, Vmax = data.v_min_kv, data.v_max_kv
+    Imax = data.current_limit_ka
+    dV_bar, dI_bar = net.dv_bar, net.di_bar
+    mV = {p: float(net.slope_v[p - 1]) for p in P}
+    mI = {p: float(net.slope_i[p - 1]) for p in P}
+    Pgd_max = {j: float(data.dg_capacity_mw[j]) for j in J}
+    Pgd_min = {j: float(min(data.dg_min_mw[j], data.dg_capacity_mw[j])) for j in J}
+    Pse_max, Pse_min = data.substation_max_mw, 0.0
+    c = {j: float(data.dg_cost[j]) for j in J}
+    Cmin, Cmax = min(C.values()), max(C.values())
+
+    m = pyo.ConcreteModel("dg_thesis_dual")
+    R_ = pyo.Reals
+    NP = pyo.NonPositiveReals
+    # ---- primal variables of (36)-(37)
+    m.Pse = pyo.Var(T, within=R_)
+    m.Pgd = pyo.Var(J, T, within=R_)
+    m.Pde = pyo.Var(L, T, within=R_)
+    m.Ppara = pyo.Var(L, T, within=R_)
+    m.V = pyo.Var(N, T, within=R_)
+    m.Vsqr = pyo.Var(N, T, within=R_)
+    m.dVsqr = pyo.Var(N, T, within=R_)
+    m.DV = pyo.Var(N, T, P, within=R_)
+    m.I = pyo.Var(L, T, within=R_)
+    m.Isqr = pyo.Var(L, T, within=R_)
+    m.Ip = pyo.Var(L, T, within=R_)
+    m.Im = pyo.Var(L, T, within=R_)
+    m.DI = pyo.Var(L, T, P, within=R_)
+    # ---- leader: binary expansion (42)
+    m.x = pyo.Var(J, Qs, within=pyo.Binary)
+    m.CP = pyo.Var(J, T, Qs, within=R_)
+
+    def Cp(j):
+        return pyo.quicksum(C[q] * m.x[j, q] for q in Qs)
+
+    # ---- primal rows (37a)-(37l), (29a)-(29e), (33a)-(33g)
+    m.c37a = pyo.Constraint(N, T, rule=lambda m, i, t: (
+        (m.Pse[t] if i == k else 0) + pyo.quicksum(m.Pgd[j, t] for j in dg_at[i])
+        - pyo.quicksum(m.Pde[ij, t] for ij in out_lines[i])
+        - pyo.quicksum(m.Ppara[ki, t] for ki in in_lines[i]) == Pd[i, t]))
+    m.c37b = pyo.Constraint(L, T, rule=lambda m, ij, t:
+                            m.Pde[ij, t] + m.Ppara[ij, t] - R[ij] * m.Isqr[ij, t] == 0)
+    m.c37c = pyo.Constraint(L, T, rule=lambda m, ij, t: m.Pde[ij, t] - m.Ppara[ij, t] - R[ij]
+                            / Z[ij] ** 2 * (m.Vsqr[frm[ij], t] - m.Vsqr[to[ij], t]) == 0)
+    m.c37d = pyo.Constraint(L, T, rule=lambda m, ij, t:
+                            m.I[ij, t] - (m.V[frm[ij], t] - m.V[to[ij], t]) / Z[ij] == 0)
+    m.c37e = pyo.Constraint(L, T, rule=lambda m, ij, t: m.I[ij, t] - Imax <= 0)
+    m.c37f = pyo.Constraint(L, T, rule=lambda m, ij, t: -m.I[ij, t] - Imax <= 0)
+    m.c37g = pyo.Constraint(N, T, rule=lambda m, i, t: m.V[i, t] - Vmax <= 0)
+    m.c37h = pyo.Constraint(N, T, rule=lambda m, i, t: -m.V[i, t] + Vmin <= 0)
+    m.c37i = pyo.Constraint(J, T, rule=lambda m, j, t: m.Pgd[j, t] - Pgd_max[j] <= 0)
+    m.c37j = pyo.Constraint(J, T, rule=lambda m, j, t: -m.Pgd[j, t] + Pgd_min[j] <= 0)
+    m.c37k = pyo.Constraint(T, rule=lambda m, t: m.Pse[t] - Pse_max <= 0)
+    m.c37l = pyo.Constraint(T, rule=lambda m, t: -m.Pse[t] + Pse_min <= 0)
+    m.c29a = pyo.Constraint(N, T, rule=lambda m, i, t: m.Vsqr[i, t] == -Vmin ** 2
+                            + 2 * Vmin * m.V[i, t] + m.dVsqr[i, t])
+    m.c29b = pyo.Constraint(N, T, rule=lambda m, i, t: m.dVsqr[i, t]
+                            == pyo.quicksum(mV[p] * m.DV[i, t, p] for p in P))
+    m.c29c = pyo.Constraint(N, T, rule=lambda m, i, t: m.V[i, t]
+                            - pyo.quicksum(m.DV[i, t, p] for p in P) == Vmin)
+    m.c29d = pyo.Constraint(N, T, P, rule=lambda m, i, t, p: m.DV[i, t, p] - dV_bar <= 0)
+    m.c29e = pyo.Constraint(N, T, P, rule=lambda m, i, t, p: -m.DV[i, t, p] <= 0)
+    m.c33a = pyo.Constraint(L, T, rule=lambda m, ij, t: m.Isqr[ij, t]
+                            == pyo.quicksum(mI[p] * m.DI[ij, t, p] for p in P))
+    m.c33b = pyo.Constraint(L, T, rule=lambda m, ij, t:
+                            m.I[ij, t] - m.Ip[ij, t] + m.Im[ij, t] == 0)
+    m.c33c = pyo.Constraint(L, T, rule=lambda m, ij, t: m.Ip[ij, t] + m.Im[ij, t]
+                            - pyo.quicksum(m.DI[ij, t, p] for p in P) == 0)
+    m.c33d = pyo.Constraint(L, T, P, rule=lambda m, ij, t, p: m.DI[ij, t, p] - dI_bar <= 0)
+    m.c33e = pyo.Constraint(L, T, P, rule=lambda m, ij, t, p: -m.DI[ij, t, p] <= 0)
+    m.c33f = pyo.Constraint(L, T, rule=lambda m, ij, t: -m.Ip[ij, t] <= 0)
+    m.c33g = pyo.Constraint(L, T, rule=lambda m, ij, t: -m.Im[ij, t] <= 0)
+
+    # ---- dual variables (38)-(39), signs (39n)-(39s)
+    m.pi = pyo.Var(N, T, within=R_)
+    m.lam = pyo.Var(L, T, within=R_)
+    m.alpha = pyo.Var(L, T, within=R_)
+    m.phi = pyo.Var(L, T, within=R_)
+    m.phi_bar = pyo.Var(L, T, within=NP)
+    m.phi_und = pyo.Var(L, T, within=NP)
+    m.w_bar = pyo.Var(N, T, within=NP)
+    m.w_und = pyo.Var(N, T, within=NP)
+    m.beta_bar = pyo.Var(J, T, within=NP)
+    m.beta_und = pyo.Var(J, T, within=NP)
+    m.delta_bar = pyo.Var(T, within=NP)
+    m.delta_und = pyo.Var(T, within=NP)
+    m.rho = pyo.Var(N, T, within=R_)  # dual of (29a) (the thesis reuses the letter rho)
+    m.eps = pyo.Var(N, T, within=R_)
+    m.sigma = pyo.Var(N, T, within=R_)
+    m.v_bar = pyo.Var(N, T, P, within=NP)
+    m.v_und = pyo.Var(N, T, P, within=NP)
+    m.eta = pyo.Var(L, T, within=R_)
+    m.theta = pyo.Var(L, T, within=R_)
+    m.tau = pyo.Var(L, T, within=R_)
+    m.kappa_bar = pyo.Var(L, T, P, within=NP)
+    m.kappa_und = pyo.Var(L, T, P, within=NP)
+    m.tau_bar = pyo.Var(L, T, within=NP)  # dual of (33f)
+    m.tau_und = pyo.Var(L, T, within=NP)  # dual of (33g)
+
+    m.d39a = pyo.Constraint(T, rule=lambda m, t:
+                            m.pi[k, t] + m.delta_bar[t] - m.delta_und[t] == dt[t] * rho_price[t])
+    m.d39b = pyo.Constraint(J, T, rule=lambda m, j, t: m.pi[int(net.dg_bus[j]), t]
+                            + m.beta_bar[j, t] - m.beta_und[j, t] == dt[t] * Cp(j))
+    m.d39c = pyo.Constraint(N, T, rule=lambda m, i, t: (
+        -pyo.quicksum(m.phi[ij, t] / Z[ij] for ij in out_lines[i])
+        + pyo.quicksum(m.phi[ki, t] / Z[ki] for ki in in_lines[i])
+        - 2 * Vmin * m.rho[i, t] + m.sigma[i, t] + m.w_bar[i, t] - m.w_und[i, t] == 0))
+    m.d39d = pyo.Constraint(N, T, rule=lambda m, i, t: (
+        -pyo.quicksum(R[ij] / Z[ij] ** 2 * m.alpha[ij, t] for ij in out_lines[i])
+        + pyo.quicksum(R[ki] / Z[ki] ** 2 * m.alpha[ki, t] for ki in in_lines[i])
+        + m.rho[i, t] == 0))
+    m.d39e = pyo.Constraint(N, T, rule=lambda m, i, t: -m.rho[i, t] + m.eps[i, t] == 0)
+    m.d39f = pyo.Constraint(N, T, P, rule=lambda m, i, t, p: -mV[p] * m.eps[i, t]
+                            - m.sigma[i, t] + m.v_bar[i, t, p] - m.v_und[i, t, p] == 0)
+    m.d39g = pyo.Constraint(L, T, rule=lambda m, ij, t: m.phi[ij, t] + m.theta[ij, t]
+                            + m.phi_bar[ij, t] - m.phi_und[ij, t] == 0)
+    m.d39h = pyo.Constraint(L, T, rule=lambda m, ij, t: -R[ij] * m.lam[ij, t]
+                            + m.eta[ij, t] == 0)
+    m.d39i = pyo.Constraint(L, T, P, rule=lambda m, ij, t, p: -mI[p] * m.eta[ij, t]
+                            - m.tau[ij, t] + m.kappa_bar[ij, t, p] - m.kappa_und[ij, t, p] == 0)
+    m.d39j = pyo.Constraint(L, T, rule=lambda m, ij, t:
+                            -m.theta[ij, t] + m.tau[ij, t] - m.tau_bar[ij, t] == 0)
+    m.d39k = pyo.Constraint(L, T, rule=lambda m, ij, t:
+                            m.theta[ij, t] + m.tau[ij, t] - m.tau_und[ij, t] == 0)
+    m.d39l = pyo.Constraint(L, T, rule=lambda m, ij, t:
+                            -m.pi[frm[ij], t] + m.lam[ij, t] + m.alpha[ij, t] == 0)
+    m.d39m = pyo.Constraint(L, T, rule=lambda m, ij, t:
+                            -m.pi[to[ij], t] + m.lam[ij, t] - m.alpha[ij, t] == 0)
+
+    # ---- (42) linearisation of Cp_j x P_gd
+    m.e42a_lo = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q:
+                               Cmin * Pgd_min[j] * m.x[j, q] <= m.CP[j, t, q])
+    m.e42a_hi = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q:
+                               m.CP[j, t, q] <= Cmax * Pgd_max[j] * m.x[j, q])
+    m.e42b_lo = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q: Cmin * Pgd_min[j]
+                               * (1 - m.x[j, q]) <= C[q] * m.Pgd[j, t] - m.CP[j, t, q])
+    m.e42b_hi = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q: C[q] * m.Pgd[j, t]
+                               - m.CP[j, t, q] <= Cmax * Pgd_max[j] * (1 - m.x[j, q]))
+    m.e42c = pyo.Constraint(J, rule=lambda m, j: pyo.quicksum(m.x[j, q] for q in Qs) == 1)
+
+    # ---- (44) strong duality: primal cost (linearised) = dual objective (38)
+    dual_objective = (
+        pyo.quicksum(Pd[i, t] * m.pi[i, t] - Vmin ** 2 * m.rho[i, t] + Vmax * m.w_bar[i, t]
+                     + Vmin * (m.sigma[i, t] - m.w_und[i, t]) for i in N for t in T)
+        + pyo.quicksum(dV_bar * m.v_bar[i, t, p] for i in N for t in T for p in P)
+        + pyo.quicksum(dI_bar * m.kappa_bar[ij, t, p] for ij in L for t in T for p in P)
+        + pyo.quicksum(Imax * (m.phi_bar[ij, t] + m.phi_und[ij, t]) for ij in L for t in T)
+        + pyo.quicksum(Pgd_max[j] * m.beta_bar[j, t] - Pgd_min[j] * m.beta_und[j, t]
+                       for j in J for t in T)
+        + pyo.quicksum(Pse_max * m.delta_bar[t] - Pse_min * m.delta_und[t] for t in T))
+    m.e44 = pyo.Constraint(expr=pyo.quicksum(dt[t] * rho_price[t] * m.Pse[t] for t in T)
+                           + pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for t in T for q in Qs)
+                           == dual_objective)
+    # ---- (43) leader objective
+    m.obj = pyo.Objective(expr=pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for t in T
+                                            for q in Qs)
+                          - pyo.quicksum(dt[t] * c[j] * m.Pgd[j, t] for j in J for t in T),
+                          sense=pyo.maximize)
+
+    size = {"n_vars": float(m.nvariables()),
+            "n_binaries": float(len(J) * len(Qs)),
+            "n_constraints": float(m.nconstraints())}
+
+    def extract() -> Solution:
+        def arr(var, shape, order):
+            out = np.full(shape, np.nan)
+            for idx in np.ndindex(*shape):
+                value = var[order(idx)].value
+                out[idx] = np.nan if value is None else value
+            return out
+
+        Tn, Nn, Ln, Jn, Pn = net.n_block, net.n_bus, net.n_line, net.n_dg, data.pwl_blocks
+        y = np.full(problem.n_y, np.nan)
+        blocks = {
+            "p_gd": arr(m.Pgd, (Jn, Tn), lambda ix: ix),
+            "p_se": arr(m.Pse, (Tn,), lambda ix: ix[0]),
+            "p_from": arr(m.Pde, (Tn, Ln), lambda ix: (ix[1], ix[0])),
+            "p_to": arr(m.Ppara, (Tn, Ln), lambda ix: (ix[1], ix[0])),
+            "v": arr(m.V, (Tn, Nn), lambda ix: (ix[1], ix[0])),
+            "dv": arr(m.DV, (Tn, Nn, Pn), lambda ix: (ix[1], ix[0], ix[2] + 1)),
+            "i": arr(m.I, (Tn, Ln), lambda ix: (ix[1], ix[0])),
+            "i_plus": arr(m.Ip, (Tn, Ln), lambda ix: (ix[1], ix[0])),
+            "i_minus": arr(m.Im, (Tn, Ln), lambda ix: (ix[1], ix[0])),
+            "di": arr(m.DI, (Tn, Ln, Pn), lambda ix: (ix[1], ix[0], ix[2] + 1)),
+        }
+        for name, values in blocks.items():
+            _, _, flat = problem.blocks[name]
+            y[flat] = values.ravel()
+        x = np.array([sum(C[q] * (m.x[j, q].value or 0.0) for q in Qs) for j in J])
+        # the binaries come back within the solver's integrality tolerance: snap to the grid
+        x = np.array([net.grid[np.argmin(abs(net.grid - v))] for v in x])
+        return Solution({"x": x, "y": y} | {key: np.array(v) for key, v in size.items()},
+                        None)
+
+    return BuiltModel(m, extract)

@@ -51,9 +51,10 @@ def _verify(data: SumData, variant: str, solution: Solution) -> list[Check]:
     return [Check("toy_certificate", None, None, None, None, verdict, "certificate")]
 
 
-def _case(name: str, numbers: list[float], default: bool = True, ok: bool = True) -> CaseSource:
+def _case(name: str, numbers: list[float], default: bool = True, ok: bool = True,
+          variants: tuple[str, ...] = ()) -> CaseSource:
     raw = {"case": {"name": name, "formulation": "toy_sum", "description": "toy",
-                    "fidelity": "exact", "provenance": "test"},
+                    "fidelity": "exact", "provenance": "test", "variants": list(variants)},
            "data": {"numbers": numbers, "certificate_ok": ok}}
     return CaseSource(name, "toy_sum", lambda: raw, "test", default=default)
 
@@ -80,7 +81,8 @@ def _toy_plugin(offset_fast: float = 0.0):
         gridbench_formulations=hookimpl(lambda: [formulation]),
         gridbench_cases=hookimpl(lambda: [_case("toy_a", [1, 2, 3]),
                                           _case("toy_big", [1] * 1000, default=False),
-                                          _case("toy_bad_cert", [1], ok=False)]),
+                                          _case("toy_bad_cert", [1], ok=False),
+                                          _case("toy_plain_only", [2], variants=("plain",))]),
         gridbench_benchmarks=hookimpl(lambda: [Benchmark(
             "toy_bench", "toy timing", "toy_sum", cases=("toy_a", "toy_big"),
             variants=("plain",), repeat=2, series=True)]),
@@ -157,3 +159,11 @@ def test_plugin_commands_benchmarks_and_sections(toy_module, tmp_path):
     assert run.exit_code == 0, run.output
     assert "toy_sum\n3 toy runs" in run.output  # the formulation's report section
     assert "Agreement between runs: 1 of 1 checks pass" in run.output
+
+
+def test_a_case_can_name_the_variants_of_its_default_run(toy_registry):
+    default = {r.variant for r in _run(toy_registry, cases=("toy_plain_only",))}
+    assert default == {"plain"}
+    named = {r.variant for r in _run(toy_registry, cases=("toy_plain_only",),
+                                     variants=("only_fast",))}
+    assert named == {"only_fast"}

@@ -219,11 +219,16 @@ def _execute(plan, registry, book, limits: SolveLimits, results: ResultsFile) ->
     progress = tqdm(total=len(plan.runs), unit="run", file=sys.stderr, disable=None,
                     dynamic_ncols=True)
     try:
-        for result in run_plan(plan, registry, book, limits):
+        for done, result in enumerate(run_plan(plan, registry, book, limits), start=1):
             results.add(result)
-            progress.set_postfix_str(f"{result.case} {result.backend}/{result.solver}: "
-                                     f"{result.status}")
-            progress.update()
+            label = (f"{result.formulation}/{result.variant}/{result.case} "
+                     f"{result.backend}/{result.solver}: {result.status}")
+            if progress.disable:  # not a terminal (CI, a log file): one line per run
+                seconds = (result.build_time_s or 0) + (result.solve_time_s or 0)
+                click.echo(f"[{done}/{len(plan.runs)}] {label} ({seconds:.1f} s)", err=True)
+            else:
+                progress.set_postfix_str(label)
+                progress.update()
     except KeyboardInterrupt:
         return True
     finally:

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import gridbench
 
 from bench.cases import load_case
 from bench.records import Status, Verdict
@@ -17,7 +18,6 @@ from gridbench_dg_contract_pricing.published import (
     check_published_tables,
     load_published,
 )
-from tests.conftest import gridbench
 
 FULL_CASES = ("dg34_scenario_A", "dg34_scenario_B", "dg34_scenario_C", "dg85")
 SMALL_CASES = ("dg34_small", "dg85_small")

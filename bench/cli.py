@@ -16,7 +16,7 @@ from tabulate import tabulate
 
 from bench import __version__
 from bench.errors import InputError
-from bench.records import PluginProblem, SolveLimits
+from bench.records import PluginProblem, SolveLimits, resolve
 from bench.references import load_references
 from bench.registry import Registry, load_registry
 from bench.report import checks_table, derived_table, markdown_report, runs_table, summary_line
@@ -245,7 +245,7 @@ def _sections(registry: Registry, results: ResultsFile) -> dict[str, str]:
         if formulation.report_section is None or not mine:
             continue
         try:
-            text = formulation.report_section(mine)
+            text = resolve(formulation.report_section)(mine)
         except Exception as exc:  # a plugin's report bug must not lose the results
             text = f"(report section failed: {type(exc).__name__}: {exc})"
         if text:

@@ -244,7 +244,8 @@ class Formulation:
     BuiltModel`` (or a ``"module:function"`` reference, imported only when used, so that
     listing plugins never imports a modelling library).
     ``quantities(data, variant, solution)`` and ``verify(data, variant, solution)`` work on
-    numpy values and the case data only, independently of the backend that solved it.
+    numpy values and the case data only, independently of the backend that solved it. They
+    and ``report_section`` may also be ``"module:function"`` references (imported on use).
     """
 
     name: str
@@ -252,12 +253,12 @@ class Formulation:
     variants: Sequence[Variant]
     case_schema: type
     implementations: Mapping[str, str | Callable[..., BuiltModel]]
-    quantities: Callable[[Any, str, Solution], dict[str, float]]
-    verify: Callable[[Any, str, Solution], list[Check]]
+    quantities: str | Callable[[Any, str, Solution], dict[str, float]]
+    verify: str | Callable[[Any, str, Solution], list[Check]]
     seed: str = ""
     agreement: tuple[Agreement, ...] = ()
     # extra Markdown/terminal section from this formulation's run dicts (JSON form)
-    report_section: Callable[[list[dict[str, Any]]], str] | None = None
+    report_section: str | Callable[[list[dict[str, Any]]], str] | None = None
 
     def variant(self, name: str) -> Variant:
         for variant in self.variants:

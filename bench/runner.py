@@ -199,8 +199,9 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
             solution = built.extract()
             solution.objective = outcome.objective
             result.quantities = {k: float(v) for k, v in
-                                 formulation.quantities(case.data, variant.name, solution).items()}
-            result.checks.extend(formulation.verify(case.data, variant.name, solution))
+                                 resolve(formulation.quantities)(case.data, variant.name,
+                                                                 solution).items()}
+            result.checks.extend(resolve(formulation.verify)(case.data, variant.name, solution))
             failed_certificates = [c for c in result.checks if c.kind == "certificate"
                                    and c.verdict is not Verdict.PASS]
             if result.status is Status.OPTIMAL and failed_certificates:

@@ -17,24 +17,6 @@ NAME = "bilevel_textbook"
 _MODELS = "gridbench_bilevel_textbook.models"
 
 
-def _quantities(data, variant, solution):
-    from gridbench_bilevel_textbook.models import quantities
-
-    return quantities(data, variant, solution)
-
-
-def _verify(data, variant, solution):
-    from gridbench_bilevel_textbook.models import verify
-
-    return verify(data, variant, solution)
-
-
-def _report_section(runs):
-    from gridbench_bilevel_textbook.models import report_section
-
-    return report_section(runs)
-
-
 def _formulation() -> Formulation:
     from bench.bilevel.variants import ORACLE_BACKEND, standard_variants
 
@@ -51,14 +33,14 @@ def _formulation() -> Formulation:
             "cvxpy": f"{_MODELS}:build_cvxpy",
             ORACLE_BACKEND: f"{_MODELS}:build_oracle",
         },
-        quantities=_quantities,
-        verify=_verify,
+        quantities="gridbench_bilevel_textbook.models:quantities",
+        verify="gridbench_bilevel_textbook.models:verify",
         # MILP solvers' default tolerances (about 1e-6 on rows with big-M or grid
         # coefficients) move objectives by up to ~1e-5 relative
         agreement=(Agreement(("leader_objective",), rel=1e-5, abs=1e-6,
                              description="every backend/solver of a reformulation finds the "
                                          "same leader objective"),),
-        report_section=_report_section,
+        report_section="gridbench_bilevel_textbook.models:report_section",
     )
 
 

@@ -24,24 +24,6 @@ SMALL_CASES = {
 }
 
 
-def _quantities(data, variant, solution):
-    from gridbench_dg_contract_pricing.models import quantities
-
-    return quantities(data, variant, solution)
-
-
-def _verify(data, variant, solution):
-    from gridbench_dg_contract_pricing.models import verify
-
-    return verify(data, variant, solution)
-
-
-def _report_section(runs):
-    from gridbench_dg_contract_pricing.models import report_section
-
-    return report_section(runs)
-
-
 def _formulation() -> Formulation:
     from bench.bilevel.variants import ORACLE_BACKEND, standard_variants
     from gridbench_dg_contract_pricing.data import DGContractData
@@ -65,12 +47,12 @@ def _formulation() -> Formulation:
             "cvxpy": f"{_MODELS}:build_cvxpy",
             ORACLE_BACKEND: f"{_MODELS}:build_oracle",
         },
-        quantities=_quantities,
-        verify=_verify,
+        quantities="gridbench_dg_contract_pricing.models:quantities",
+        verify="gridbench_dg_contract_pricing.models:verify",
         agreement=(Agreement(("profit_total",), rel=1e-6, abs=1e-6, across_variants=True,
                              description="every reformulation, the oracle and the hand-written "
                                          "thesis dual find the same DG profit"),),
-        report_section=_report_section,
+        report_section="gridbench_dg_contract_pricing.models:report_section",
     )
 
 

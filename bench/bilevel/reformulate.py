@@ -482,15 +482,22 @@ def _pairs(b: _Builder):
         yield int(k), sign, cols, coefs, -sign * st.beta0[k]
 
 
+def _kkt_start(problem: BilevelProblem, options: BoundOptions, method: str,
+               nonnegative_duals: bool = False) -> _Builder:
+    """What both KKT forms share: discrete product leaders, the duals, the primal rows."""
+    q_leaders = set(map(int, _product_leaders(problem)["Q"]))
+    _require_discrete(problem, method, q_leaders,
+                      "it multiplies follower variables in the leader objective")
+    b = _Builder(problem, options, method, q_leaders)
+    b.add_duals(nonnegative=nonnegative_duals)
+    b.primal_rows()
+    return b
+
+
 def kkt_bigm(problem: BilevelProblem, options: BoundOptions | None = None) -> SingleLevelModel:
     """Primal + dual feasibility + complementarity with one binary and two big-Ms per pair."""
     options = options or BoundOptions()
-    q_leaders = set(map(int, _product_leaders(problem)["Q"]))
-    _require_discrete(problem, KKT_BIGM, q_leaders,
-                      "it multiplies follower variables in the leader objective")
-    b = _Builder(problem, options, KKT_BIGM, q_leaders)
-    b.add_duals()
-    b.primal_rows()
+    b = _kkt_start(problem, options, KKT_BIGM)
     b.dual_feasibility()
     st = b.st
     pairs = list(_pairs(b))
@@ -528,12 +535,7 @@ def kkt_bigm(problem: BilevelProblem, options: BoundOptions | None = None) -> Si
 def kkt_sos1(problem: BilevelProblem, options: BoundOptions | None = None) -> SingleLevelModel:
     """Primal + dual feasibility + complementarity as SOS1 sets {slack_k, dual_k}."""
     options = options or BoundOptions()
-    q_leaders = set(map(int, _product_leaders(problem)["Q"]))
-    _require_discrete(problem, KKT_SOS1, q_leaders,
-                      "it multiplies follower variables in the leader objective")
-    b = _Builder(problem, options, KKT_SOS1, q_leaders)
-    b.add_duals(nonnegative=True)
-    b.primal_rows()
+    b = _kkt_start(problem, options, KKT_SOS1, nonnegative_duals=True)
     b.dual_feasibility()
     st = b.st
     pairs = list(_pairs(b))

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bench.errors import InputError
 from bench.records import Case, CaseSource, Fidelity, Formulation
@@ -27,9 +27,13 @@ class CaseHeader(BaseModel):
     fidelity: Fidelity
     provenance: str
     assumptions: list[str] = []
-    # variants a run without --variant uses on this case (all when empty), e.g. only the
-    # exact oracle where a reformulation is measured not to finish; say why in assumptions
+    # what a run without --variant uses on this case (all when empty): "variant" or
+    # "variant:backend/solver", e.g. only the exact oracle and the pairs measured to finish;
+    # say why in assumptions
     variants: list[str] = []
+    # seconds per solve on this case when the user gives no --time-limit; say why in
+    # assumptions
+    time_limit_s: float | None = Field(default=None, gt=0)
 
 
 def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
@@ -96,10 +100,16 @@ def load_case(source: CaseSource, formulation: Formulation) -> Case:
         header = CaseHeader.model_validate(raw["case"])
     except ValidationError as exc:
         raise CaseError(f"{source.origin}: {format_validation_error(exc, 'case')}") from None
-    unknown_variants = set(header.variants) - {v.name for v in formulation.variants}
+    unknown_variants = {entry.split(":")[0] for entry in header.variants} - {
+        v.name for v in formulation.variants}
     if unknown_variants:
         raise CaseError(f"{source.origin}: case.variants names unknown variants "
                         f"{', '.join(sorted(unknown_variants))}")
+    malformed = [entry for entry in header.variants
+                 if ":" in entry and entry.split(":", 1)[1].count("/") != 1]
+    if malformed:
+        raise CaseError(f"{source.origin}: case.variants entry {malformed[0]!r} is not "
+                        "'variant' or 'variant:backend/solver'")
     if header.name != source.name or header.formulation != source.formulation:
         raise CaseError(
             f"{source.origin}: header says {header.formulation}/{header.name}, "
@@ -117,6 +127,7 @@ def load_case(source: CaseSource, formulation: Formulation) -> Case:
         provenance=header.provenance,
         assumptions=tuple(header.assumptions),
         variants=tuple(header.variants),
+        time_limit_s=header.time_limit_s,
         data=data,
         origin=source.origin,
     )

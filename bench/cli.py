@@ -194,7 +194,9 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
     if plan.skipped:
         click.echo(f"gridbench: not installed, skipped: {', '.join(plan.skipped)}", err=True)
 
-    interrupted = _execute(plan, registry, book, limits, results)
+    # a case may name a longer limit for its own runs; an explicit --time-limit wins
+    given = ctx.get_parameter_source("time_limit") is not click.core.ParameterSource.DEFAULT
+    interrupted = _execute(plan, registry, book, limits, results, case_time_limits=not given)
     results.extra["sections"] = _sections(registry, results)
     doc = results.finish(derived_checks(results.results, book)
                          + agreement_checks(results.results, registry.formulations))
@@ -212,14 +214,16 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
     sys.exit(EXIT_OK if doc["summary"]["ok"] and not (strict and problems) else EXIT_FAILED)
 
 
-def _execute(plan, registry, book, limits: SolveLimits, results: ResultsFile) -> bool:
+def _execute(plan, registry, book, limits: SolveLimits, results: ResultsFile,
+             case_time_limits: bool = False) -> bool:
     """Run the plan with a progress bar on a terminal; True when interrupted by Ctrl-C."""
     from tqdm import tqdm
 
     progress = tqdm(total=len(plan.runs), unit="run", file=sys.stderr, disable=None,
                     dynamic_ncols=True)
     try:
-        for done, result in enumerate(run_plan(plan, registry, book, limits), start=1):
+        for done, result in enumerate(run_plan(plan, registry, book, limits,
+                                                       case_time_limits), start=1):
             results.add(result)
             label = (f"{result.formulation}/{result.variant}/{result.case} "
                      f"{result.backend}/{result.solver}: {result.status}")

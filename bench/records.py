@@ -100,7 +100,16 @@ class Case:
     assumptions: tuple[str, ...]
     data: Any  # the formulation's pydantic model instance
     origin: str
-    variants: tuple[str, ...] = ()  # a default run uses only these (all when empty)
+    # a default run uses only these (all when empty): "variant" (every default solver) or
+    # "variant:backend/solver" (only that pair)
+    variants: tuple[str, ...] = ()
+    # seconds per solve when the user gives no --time-limit (a case measured to need longer)
+    time_limit_s: float | None = None
+
+    def runs_by_default(self, variant: str, backend: str, solver: str) -> bool:
+        """Whether a run without --variant includes this combination on this case."""
+        return not self.variants or variant in self.variants or (
+            f"{variant}:{backend}/{solver}" in self.variants)
 
 
 # --------------------------------------------------------------------------- solutions
@@ -284,6 +293,7 @@ class RunResult:
     build_time_s: float | None = None
     solve_time_s: float | None = None
     solver_time_s: float | None = None
+    time_limit_s: float | None = None  # the limit this solve had
     model_size: ModelSize | None = None
     message: str = ""
     traceback: str = ""  # kept in the JSON for plugin authors, never printed

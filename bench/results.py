@@ -65,6 +65,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "build_time_s": result.build_time_s,
         "solve_time_s": result.solve_time_s,
         "solver_time_s": result.solver_time_s,
+        "time_limit_s": result.time_limit_s,
         "model_size": asdict(result.model_size) if result.model_size else None,
         "message": result.message,
         "traceback": result.traceback,

@@ -95,8 +95,8 @@ def plan_runs(registry: Registry, selection: Selection) -> Plan:
             for variant in variants:
                 for solver in _solvers_for(registry, backend_name, variant, selection, skipped):
                     for case in cases:
-                        if (case.variants and variant.name not in case.variants
-                                and not selection.variants):
+                        if not (selection.variants or case.runs_by_default(
+                                variant.name, backend_name, solver.name)):
                             continue  # the case limits its default run (named: runs all)
                         plan.runs.append(PlannedRun(formulation, variant, case, backend_name,
                                                     solver))
@@ -177,7 +177,7 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
         limits = replace(limits, time_limit_s=time_limit)
     formulation, variant, case = planned.formulation, planned.variant, planned.case
     result = RunResult(formulation.name, variant.name, case.name, planned.backend,
-                       planned.solver.name, Status.ERROR)
+                       planned.solver.name, Status.ERROR, time_limit_s=limits.time_limit_s)
     backend = registry.backends[planned.backend]
     if not _available(planned.solver):
         result.status = Status.UNAVAILABLE
@@ -222,6 +222,11 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
 
 
 def run_plan(plan: Plan, registry: Registry, book: ReferenceBook,
-             limits: SolveLimits | None = None) -> Iterator[RunResult]:
+             limits: SolveLimits | None = None,
+             case_time_limits: bool = False) -> Iterator[RunResult]:
+    """Execute the plan in order; with ``case_time_limits`` a case's own ``time_limit_s``
+    replaces the limit of ``limits`` (used when the user did not give one)."""
+    limits = limits or SolveLimits()
     for planned in plan.runs:
-        yield execute(planned, registry, book, limits or SolveLimits())
+        own = planned.case.time_limit_s if case_time_limits else None
+        yield execute(planned, registry, book, limits, time_limit=own)

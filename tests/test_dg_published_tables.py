@@ -23,7 +23,8 @@ FULL_CASES = ("dg34_scenario_A", "dg34_scenario_B", "dg34_scenario_C", "dg85")
 SMALL_CASES = ("dg34_small", "dg85_small")
 # (variant, backend, solver) run by the tests on the coarse cases
 TEST_RUNS = {("strong_duality", "pyomo", "highs"), ("kkt_bigm", "pyomo", "highs"),
-             ("thesis_dual", "pyomo", "highs"), ("enumeration", "bilevel_oracle", "builtin")}
+             ("thesis_dual", "pyomo", "highs"), ("thesis_dual_as_printed", "pyomo", "highs"),
+             ("enumeration", "bilevel_oracle", "builtin")}
 
 
 def test_published_tables_break_exactly_one_identity():
@@ -124,17 +125,39 @@ def test_warm_oracle_matches_the_engine_oracle(registry):
         assert np.array_equal(warm.x, engine.x), name
 
 
-def test_full_cases_run_only_the_oracle_by_default(registry):
-    """The single-level MILPs do not finish on the full grids (measured, see the docs): the
-    full cases name `enumeration` for a default run; naming a variant still plans it."""
+def test_full_cases_default_run_is_the_oracle_and_the_pairs_that_finish(registry):
+    """On the full grids the default run is the oracle plus strong_duality and thesis_dual on
+    Pyomo/HiGHS (measured to finish, see the docs); naming a variant plans every pair."""
     from bench.runner import Selection, plan_runs
 
     full = ("dg34_scenario_A", "dg34_scenario_B", "dg34_scenario_C", "dg85")
     plan = plan_runs(registry, Selection(formulations=("dg_contract_pricing",)))
-    assert {r.variant.name for r in plan.runs if r.case.name in full} == {"enumeration"}
-    assert {"strong_duality", "kkt_bigm", "thesis_dual"} <= {
+    for case in full:
+        assert {(r.variant.name, r.backend, r.solver.name) for r in plan.runs
+                if r.case.name == case} == {
+            ("enumeration", "bilevel_oracle", "builtin"), ("strong_duality", "pyomo", "highs"),
+            ("thesis_dual", "pyomo", "highs")}, case
+    assert {"strong_duality", "kkt_bigm", "thesis_dual", "thesis_dual_as_printed"} <= {
         r.variant.name for r in plan.runs if r.case.name == "dg34_small"}
     named = plan_runs(registry, Selection(formulations=("dg_contract_pricing",),
                                           cases=("dg34_scenario_A",),
-                                          variants=("strong_duality",)))
-    assert named.runs and {r.variant.name for r in named.runs} == {"strong_duality"}
+                                          variants=("kkt_bigm",)))
+    assert named.runs and {r.variant.name for r in named.runs} == {"kkt_bigm"}
+    assert {r.backend for r in named.runs} == {"pyomo", "pulp", "cvxpy"}
+
+
+def test_strong_duality_is_stated_per_load_block(registry):
+    """The follower separates by load block: the engine states one strong-duality row per
+    block (tighter LP relaxation, same integer solutions); a one-part follower keeps one."""
+    from bench.bilevel.dual import follower_components, stack_follower
+    from bench.bilevel.reformulate import reformulate
+    from gridbench_dg_contract_pricing.models import KIT
+
+    data = load_case(registry.cases["dg34_small"],
+                     registry.formulations["dg_contract_pricing"]).data
+    problem = KIT.problem(data)
+    y_part, _ = follower_components(stack_follower(problem), problem.n_y)
+    assert len(set(y_part)) == len(data.block_level) == 3
+    model = reformulate(problem, "strong_duality")
+    assert len(model.row_blocks["strong_duality"]) == 3
+    assert any("independent LPs" in note for note in model.notes)

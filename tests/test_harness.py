@@ -52,9 +52,10 @@ def _verify(data: SumData, variant: str, solution: Solution) -> list[Check]:
 
 
 def _case(name: str, numbers: list[float], default: bool = True, ok: bool = True,
-          variants: tuple[str, ...] = ()) -> CaseSource:
+          variants: tuple[str, ...] = (), time_limit_s: float | None = None) -> CaseSource:
     raw = {"case": {"name": name, "formulation": "toy_sum", "description": "toy",
-                    "fidelity": "exact", "provenance": "test", "variants": list(variants)},
+                    "fidelity": "exact", "provenance": "test", "variants": list(variants),
+                    "time_limit_s": time_limit_s},
            "data": {"numbers": numbers, "certificate_ok": ok}}
     return CaseSource(name, "toy_sum", lambda: raw, "test", default=default)
 
@@ -82,7 +83,9 @@ def _toy_plugin(offset_fast: float = 0.0):
         gridbench_cases=hookimpl(lambda: [_case("toy_a", [1, 2, 3]),
                                           _case("toy_big", [1] * 1000, default=False),
                                           _case("toy_bad_cert", [1], ok=False),
-                                          _case("toy_plain_only", [2], variants=("plain",))]),
+                                          _case("toy_plain_only", [2], variants=("plain",)),
+                                          _case("toy_one_pair", [2], variants=(
+                                              "plain:toy_slow/builtin",))]),
         gridbench_benchmarks=hookimpl(lambda: [Benchmark(
             "toy_bench", "toy timing", "toy_sum", cases=("toy_a", "toy_big"),
             variants=("plain",), repeat=2, series=True)]),
@@ -167,3 +170,34 @@ def test_a_case_can_name_the_variants_of_its_default_run(toy_registry):
     named = {r.variant for r in _run(toy_registry, cases=("toy_plain_only",),
                                      variants=("only_fast",))}
     assert named == {"only_fast"}
+    pair = {(r.variant, r.backend) for r in _run(toy_registry, cases=("toy_one_pair",))}
+    assert pair == {("plain", "toy_slow")}  # "variant:backend/solver" names one pair
+
+
+def test_a_malformed_default_run_entry_is_a_case_error(toy_registry):
+    from bench.cases import CaseError, load_case
+
+    formulation = toy_registry.formulations["toy_sum"]
+    for entry, words in (("nope", "unknown variants nope"),
+                         ("plain:toy_slow", "not 'variant' or 'variant:backend/solver'")):
+        with pytest.raises(CaseError, match=words):
+            load_case(_case("bad", [1], variants=(entry,)), formulation)
+
+
+def test_a_case_time_limit_applies_unless_the_user_gives_one(toy_registry):
+    from bench.cases import CaseError, load_case
+    from bench.records import SolveLimits
+    from bench.runner import run_plan
+
+    toy_registry.cases["toy_slow_case"] = _case("toy_slow_case", [1], time_limit_s=900.0)
+    plan = plan_runs(toy_registry, Selection(formulations=("toy_sum",),
+                                             cases=("toy_slow_case", "toy_a")))
+    book = load_references([])
+    limits = SolveLimits(time_limit_s=7.0)
+    own = {(r.case, r.time_limit_s) for r in run_plan(plan, toy_registry, book, limits,
+                                                      case_time_limits=True)}
+    assert own == {("toy_slow_case", 900.0), ("toy_a", 7.0)}
+    given = {r.time_limit_s for r in run_plan(plan, toy_registry, book, limits)}
+    assert given == {7.0}  # an explicit --time-limit wins
+    with pytest.raises(CaseError, match="time_limit_s"):
+        load_case(_case("bad", [1], time_limit_s=-1.0), toy_registry.formulations["toy_sum"])

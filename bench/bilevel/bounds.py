@@ -210,13 +210,19 @@ class BoundDeriver:
             lo = np.full(self.stacked.n_duals, np.inf)
             hi = np.full(self.stacked.n_duals, -np.inf)
             feasible = 0
+            # one cold LP per point: duals from a warm-started re-solve are equally valid but
+            # other vertices, and with them Pyomo/HiGHS returned a wrong "optimal" kkt_bigm
+            # on dg34_small (docs/dg_contract_pricing.md)
             for x in grid_points(self.problem):
                 sol = solve_follower(self.problem, x, self.stacked)
                 self.lps_solved += 1
                 if sol.status != "optimal":
                     continue
                 feasible += 1
-                duals = np.where(np.abs(sol.duals) <= 1e-10, 0.0, sol.duals)  # HiGHS noise
+                # HiGHS noise (round-off, up to ~1e-15 of the costs; a warm re-solve leaves
+                # more than a cold one): kept, it would become a near-zero big-M
+                noise = max(1e-10, 1e-12 * np.abs(self.stacked.cost(x)).max(initial=0.0))
+                duals = np.where(np.abs(sol.duals) <= noise, 0.0, sol.duals)
                 lo, hi = np.minimum(lo, duals), np.maximum(hi, duals)
             if feasible == 0:
                 raise BilevelError(f"{self.problem.name}: the follower is infeasible or "

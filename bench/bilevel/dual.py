@@ -112,6 +112,21 @@ def stack_follower(problem: BilevelProblem) -> StackedFollower:
                            source.astype(np.int64), names)
 
 
+def follower_components(st: StackedFollower, n_y: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which independent part of the follower each variable and each stacked dual entry
+    belongs to: the connected components of the bipartite graph of ``Abar`` (an entry without
+    follower variables gets the label -1). For a fixed leader decision the follower LP is the
+    sum of these LPs (e.g. one per load block), and so is its duality gap."""
+    from scipy.sparse.csgraph import connected_components
+
+    A = st.A.tocoo()
+    K = A.shape[0]
+    graph = sp.coo_matrix((np.ones(A.nnz), (A.row, K + A.col)), shape=(K + n_y, K + n_y))
+    _, labels = connected_components(graph, directed=False)
+    dual_part = np.where(np.diff(st.A.indptr) == 0, -1, labels[:K])
+    return labels[K:], dual_part
+
+
 # --------------------------------------------------------------------------- follower LP
 
 

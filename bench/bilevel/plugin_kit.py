@@ -257,8 +257,7 @@ def comparison_table(runs: list[dict[str, Any]]) -> str:
                      number(q.get("oracle_value"), ".8g"), gap_text, certified])
     headers = ["case", "reformulation", "backend/solver", "status", "vars", "int/bin",
                "rows", "big-Ms", "reform s", "build s", "solve s", "leader obj", "oracle",
-               "gap",
-               "certified"]
+               "abs gap", "certified"]
     text = tabulate(rows, headers, tablefmt="github", disable_numparse=True)  # terminal + md
     if uncertified:
         text += "\n\nUncertified runs (why):\n\n" + "\n".join(uncertified)

@@ -31,7 +31,7 @@ from bench.bilevel.bounds import (
     BoundDeriver,
     BoundOptions,
 )
-from bench.bilevel.dual import StackedFollower, stack_follower
+from bench.bilevel.dual import StackedFollower, follower_components, stack_follower
 from bench.bilevel.problem import (
     CONTINUOUS,
     EQ,
@@ -438,33 +438,48 @@ def strong_duality(problem: BilevelProblem, options: BoundOptions | None = None
     b.primal_rows()
     b.dual_feasibility()
     st, p = b.st, problem
-    # sign*c0.y + sum sign*C_jk x_k y_j - beta0.d - sum B_ik x_k d_i = 0
-    coef: dict[int, float] = {}
-    for i, value in zip(b.y, st.cost0, strict=True):
-        coef[int(i)] = coef.get(int(i), 0.0) + value
-    for i, value in zip(b.d, st.beta0, strict=True):
-        coef[int(i)] = coef.get(int(i), 0.0) - value
+    # per component c: sign*c0.y + sum sign*C_jk x_k y_j - beta0.d - sum B_ik x_k d_i = 0
+    y_part, dual_part = follower_components(st, p.n_y)
+    coef: dict[int, dict[int, float]] = {}
+
+    def add(part: int, var: int, value: float) -> None:
+        row = coef.setdefault(int(part), {})
+        row[int(var)] = row.get(int(var), 0.0) + value
+
+    for j, (i, value) in enumerate(zip(b.y, st.cost0, strict=True)):
+        add(y_part[j], i, value)
+    for k, (i, value) in enumerate(zip(b.d, st.beta0, strict=True)):
+        if not b.dual_empty[k]:
+            add(dual_part[k], i, -value)
     C = st.cost_x.tocoo()  # sign * C, n_y x n_x
     for j, k, value in zip(C.row, C.col, C.data, strict=True):
         _, values = b.expansion[int(k)]
         for t, v in zip(b.product(int(k), "y", int(j)), values, strict=False):
-            coef[int(t)] = coef.get(int(t), 0.0) + value * v
+            add(y_part[j], t, value * v)
     Bx = p.B.tocoo()  # rows of the stacked system that depend on x are the follower rows
     for i, k, value in zip(Bx.row, Bx.col, Bx.data, strict=True):
         if b.dual_empty[i]:
             continue  # that dual is fixed at 0
         _, values = b.expansion[int(k)]
         for t, v in zip(b.product(int(k), "dual", int(i)), values, strict=False):
-            coef[int(t)] = coef.get(int(t), 0.0) - value * v
-    cols = np.array(sorted(coef), np.int64)
-    row = np.array([[coef[c] for c in cols]])
-    # the row balances two objective values (e.g. Delta t x price x energy ~ 1e5): divided by
-    # its largest coefficient it is the same equation, better conditioned for MILP presolve
-    # (scipy 1.17's HiGHS presolve returned a suboptimal "optimal" on the unscaled row)
-    row /= max(np.abs(row).max(initial=0.0), 1e-12)
-    b.asm.add_rows("strong_duality", [(row, cols)], 0.0, 0.0, ["strong_duality"])
+            add(dual_part[i], t, -value * v)
+    parts = sorted(coef)
+    for part in parts:
+        cols = np.array(sorted(coef[part]), np.int64)
+        row = np.array([[coef[part][c] for c in cols]])
+        # the row balances two objective values (e.g. Delta t x price x energy ~ 1e5): divided
+        # by its largest coefficient it is the same equation, better conditioned for MILP
+        # presolve (scipy 1.17's HiGHS presolve returned a suboptimal "optimal" on the
+        # unscaled row)
+        row /= max(np.abs(row).max(initial=0.0), 1e-12)
+        name = "strong_duality" if len(parts) == 1 else f"strong_duality[part {part}]"
+        b.asm.add_rows("strong_duality", [(row, cols)], 0.0, 0.0, [name])
     b.notes.append("strong duality: primal rows, dual feasibility and sign*c(x).y = "
                    "beta(x).d; leader x follower products by the eq. 42 binary expansion")
+    if len(parts) > 1:
+        b.notes.append(f"the follower separates into {len(parts)} independent LPs: strong "
+                       "duality is stated once per part (their duality gaps are each >= 0, "
+                       "so the sum is 0 exactly when every one is; tighter LP relaxation)")
     return b.finish()
 
 

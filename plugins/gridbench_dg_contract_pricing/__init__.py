@@ -31,7 +31,13 @@ def _formulation() -> Formulation:
     thesis_dual = Variant(
         "thesis_dual", ProblemClass.BILEVEL,
         "the thesis's single-level MILP (37)+(39)+(42)+(44) written by hand in Pyomo, symbol "
-        "for symbol: cross-check of the engine's automatic dual", solved_as=ProblemClass.MILP,
+        "for symbol, plus two rows it implies ((44) per load block, (42e)): cross-check of "
+        "the engine's automatic dual", solved_as=ProblemClass.MILP,
+        default_solvers={"pyomo": ("highs",)})
+    as_printed = Variant(
+        "thesis_dual_as_printed", ProblemClass.BILEVEL,
+        "the same hand-written MILP with only the printed rows (one strong-duality row, (42a)-"
+        "(42d)): a weaker LP relaxation", solved_as=ProblemClass.MILP,
         default_solvers={"pyomo": ("highs",)})
     variants = tuple(_restricted(v) for v in standard_variants())
     return Formulation(
@@ -39,7 +45,7 @@ def _formulation() -> Formulation:
         description="DG contract pricing (thesis ch. 4): bilevel DG owner / distribution "
                     "company, strong duality (eq. 42-44), KKT big-M/SOS1, oracle, thesis dual",
         seed="002_29c219c4cdf1d3aa.txt",
-        variants=(*variants, thesis_dual),
+        variants=(*variants, thesis_dual, as_printed),
         case_schema=DGContractData,
         implementations={
             "pyomo": f"{_MODELS}:build_pyomo",
@@ -92,8 +98,9 @@ def _small_case(name: str, source: str, blocks: int, pwl: int, steps: int) -> Ca
                  "pwl_blocks": pwl, "price_steps": steps}
         case = dict(raw["case"]) | {
             "name": name, "description": f"coarse test version of {source}",
-            "variants": [],  # every reformulation runs on the coarse grid
-            "assumptions": [*raw["case"]["assumptions"],
+            "variants": [], "time_limit_s": None,  # every variant, the default limit
+            "assumptions": [*(a for a in raw["case"]["assumptions"]
+                              if not a.startswith("DEFAULT RUN")),
                             f"TEST COARSENING: {blocks} of the load blocks (evenly picked, "
                             f"{8760 / blocks:g} h each), P = {pwl}, price grid in {steps} "
                             f"steps; the load scale of {source} is kept (not recalibrated)"]}

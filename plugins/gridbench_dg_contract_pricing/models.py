@@ -22,6 +22,8 @@ from gridbench_dg_contract_pricing.fast_oracle import warm_enumeration
 from gridbench_dg_contract_pricing.published import LOPEZ, load_published
 
 THESIS_DUAL = "thesis_dual"
+THESIS_DUAL_AS_PRINTED = "thesis_dual_as_printed"
+THESIS_VARIANTS = (THESIS_DUAL, THESIS_DUAL_AS_PRINTED)
 
 class DGKit(BilevelKit):
     """BilevelKit with the warm-started grid oracle (fast_oracle.py): the same enumeration
@@ -62,7 +64,8 @@ def grid_points(data: DGContractData) -> int:
     return (data.price_steps + 1) ** len(data.dg_names)
 
 
-KIT = DGKit(problem_from_data, lambda data: BoundOptions(), variable_quantities="leader",
+KIT = DGKit(problem_from_data, lambda data: BoundOptions(product_form="compact"),
+            variable_quantities="leader",
             reuse_models=True)
 _engine_builders = {b: KIT.builder(b) for b in ("pyomo", "pulp", "cvxpy")}
 build_oracle = KIT.builder(ORACLE_BACKEND)
@@ -70,7 +73,7 @@ build_oracle = KIT.builder(ORACLE_BACKEND)
 
 def _refuse_thesis_dual(backend: str):
     def build(data: DGContractData, variant: str) -> BuiltModel:
-        if variant == THESIS_DUAL:
+        if variant in THESIS_VARIANTS:
             raise NotApplicable("the hand-written thesis dual is a Pyomo model")
         return _engine_builders[backend](data, variant)
     return build
@@ -81,10 +84,11 @@ build_cvxpy = _refuse_thesis_dual("cvxpy")
 
 
 def build_pyomo(data: DGContractData, variant: str) -> BuiltModel:
-    if variant == THESIS_DUAL:
+    if variant in THESIS_VARIANTS:
         from gridbench_dg_contract_pricing.thesis_dual import build_thesis_dual
 
-        return build_thesis_dual(data, KIT.problem(data))
+        return build_thesis_dual(data, KIT.problem(data),
+                                 strengthened=variant == THESIS_DUAL)
     return _engine_builders["pyomo"](data, variant)
 
 
@@ -133,7 +137,7 @@ def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray) -> dic
 
 def quantities(data: DGContractData, variant: str, solution: Solution) -> dict[str, float]:
     x, y = solution.values["x"], solution.values["y"]
-    if variant == THESIS_DUAL:
+    if variant in THESIS_VARIANTS:
         problem = KIT.problem(data)
         oracle, note = KIT.oracle(data)
         cert = certify(problem, x, y, oracle=oracle, oracle_note=note)
@@ -152,7 +156,7 @@ def quantities(data: DGContractData, variant: str, solution: Solution) -> dict[s
 
 
 def verify(data: DGContractData, variant: str, solution: Solution):
-    if variant != THESIS_DUAL:
+    if variant not in THESIS_VARIANTS:
         return KIT.verify(data, variant, solution)
     problem = KIT.problem(data)
     x, y = solution.values["x"], solution.values["y"]

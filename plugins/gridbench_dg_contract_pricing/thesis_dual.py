@@ -6,7 +6,13 @@ two on the leader's profit cross-checks both.
 
 Sign conventions as in the thesis: duals of "<=" rows are <= 0 (39n-s); 33b is read as
 I - I+ + I- = 0 (the sign that yields the printed 39g, 39j, 39k); the duals of 33f/33g are the
-thesis's tau-bar/tau-underline in (39j)-(39k) (named l-bar/l-underline in (37m))."""
+thesis's tau-bar/tau-underline in (39j)-(39k) (named l-bar/l-underline in (37m)).
+
+STRENGTHENING (variant ``thesis_dual``; ``thesis_dual_as_printed`` leaves it out): every
+printed row stays, and two rows the printed model implies at integer points are added, (44)
+stated per load block and (42e) sum_q CP_jtq / C_q = P_jt. They only cut fractional points:
+as printed, the LP relaxation on dg34_scenario_A is 528,429 EUR against the optimum 297,507
+and HiGHS does not close the gap in minutes (docs/dg_contract_pricing.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +23,9 @@ from bench.records import BuiltModel, Solution
 from gridbench_dg_contract_pricing.data import DGContractData, network_of
 
 
-def build_thesis_dual(data: DGContractData, problem) -> BuiltModel:
+def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) -> BuiltModel:
+    """The thesis's MILP; ``strengthened`` adds two rows the printed model implies (see
+    STRENGTHENING), without which HiGHS does not close the gap on the full price grids."""
     net = network_of(data)
     T, N, L, J, P = (range(net.n_block), range(net.n_bus), range(net.n_line),
                      range(net.n_dg), range(1, data.pwl_blocks + 1))
@@ -175,18 +183,33 @@ def build_thesis_dual(data: DGContractData, problem) -> BuiltModel:
     m.e42c = pyo.Constraint(J, rule=lambda m, j: pyo.quicksum(m.x[j, q] for q in Qs) == 1)
 
     # ---- (44) strong duality: primal cost (linearised) = dual objective (38)
-    dual_objective = (
-        pyo.quicksum(Pd[i, t] * m.pi[i, t] - Vmin ** 2 * m.rho[i, t] + Vmax * m.w_bar[i, t]
-                     + Vmin * (m.sigma[i, t] - m.w_und[i, t]) for i in N for t in T)
-        + pyo.quicksum(dV_bar * m.v_bar[i, t, p] for i in N for t in T for p in P)
-        + pyo.quicksum(dI_bar * m.kappa_bar[ij, t, p] for ij in L for t in T for p in P)
-        + pyo.quicksum(Imax * (m.phi_bar[ij, t] + m.phi_und[ij, t]) for ij in L for t in T)
-        + pyo.quicksum(Pgd_max[j] * m.beta_bar[j, t] - Pgd_min[j] * m.beta_und[j, t]
-                       for j in J for t in T)
-        + pyo.quicksum(Pse_max * m.delta_bar[t] - Pse_min * m.delta_und[t] for t in T))
-    m.e44 = pyo.Constraint(expr=pyo.quicksum(dt[t] * rho_price[t] * m.Pse[t] for t in T)
-                           + pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for t in T for q in Qs)
-                           == dual_objective)
+    def dual_objective_block(t):  # (38) restricted to load block t
+        return (
+            pyo.quicksum(Pd[i, t] * m.pi[i, t] - Vmin ** 2 * m.rho[i, t]
+                         + Vmax * m.w_bar[i, t] + Vmin * (m.sigma[i, t] - m.w_und[i, t])
+                         for i in N)
+            + pyo.quicksum(dV_bar * m.v_bar[i, t, p] for i in N for p in P)
+            + pyo.quicksum(dI_bar * m.kappa_bar[ij, t, p] for ij in L for p in P)
+            + pyo.quicksum(Imax * (m.phi_bar[ij, t] + m.phi_und[ij, t]) for ij in L)
+            + pyo.quicksum(Pgd_max[j] * m.beta_bar[j, t] - Pgd_min[j] * m.beta_und[j, t]
+                           for j in J)
+            + Pse_max * m.delta_bar[t] - Pse_min * m.delta_und[t])
+
+    # ---- (44) strong duality: primal cost (linearised) = dual objective (38)
+    if strengthened:
+        # (44) per load block: the lower level separates by block, each block's duality gap
+        # is >= 0, so the printed sum over t is 0 exactly when every block's is
+        m.e44 = pyo.Constraint(T, rule=lambda m, t: dt[t] * rho_price[t] * m.Pse[t]
+                               + pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for q in Qs)
+                               == dual_objective_block(t))
+        # (42e): with (42c) binary, CP_jtq = C_q P_jt x_jq, hence sum_q CP_jtq / C_q = P_jt
+        m.e42e = pyo.Constraint(J, T, rule=lambda m, j, t: pyo.quicksum(
+            m.CP[j, t, q] / C[q] for q in Qs) == m.Pgd[j, t])
+    else:
+        m.e44 = pyo.Constraint(expr=pyo.quicksum(dt[t] * rho_price[t] * m.Pse[t] for t in T)
+                               + pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for t in T
+                                              for q in Qs)
+                               == pyo.quicksum(dual_objective_block(t) for t in T))
     # ---- (43) leader objective
     m.obj = pyo.Objective(expr=pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for t in T
                                             for q in Qs)

@@ -222,8 +222,8 @@ def _execute(plan, registry, book, limits: SolveLimits, results: ResultsFile,
     progress = tqdm(total=len(plan.runs), unit="run", file=sys.stderr, disable=None,
                     dynamic_ncols=True)
     try:
-        for done, result in enumerate(run_plan(plan, registry, book, limits,
-                                                       case_time_limits), start=1):
+        results_iter = run_plan(plan, registry, book, limits, case_time_limits)
+        for done, result in enumerate(results_iter, start=1):
             results.add(result)
             label = (f"{result.formulation}/{result.variant}/{result.case} "
                      f"{result.backend}/{result.solver}: {result.status}")

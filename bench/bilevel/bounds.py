@@ -219,10 +219,7 @@ class BoundDeriver:
                 if sol.status != "optimal":
                     continue
                 feasible += 1
-                # HiGHS noise (round-off, up to ~1e-15 of the costs; a warm re-solve leaves
-                # more than a cold one): kept, it would become a near-zero big-M
-                noise = max(1e-10, 1e-12 * np.abs(self.stacked.cost(x)).max(initial=0.0))
-                duals = np.where(np.abs(sol.duals) <= noise, 0.0, sol.duals)
+                duals = np.where(np.abs(sol.duals) <= 1e-10, 0.0, sol.duals)  # HiGHS noise
                 lo, hi = np.minimum(lo, duals), np.maximum(hi, duals)
             if feasible == 0:
                 raise BilevelError(f"{self.problem.name}: the follower is infeasible or "

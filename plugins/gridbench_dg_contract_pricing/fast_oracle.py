@@ -10,26 +10,48 @@ import itertools
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from bench.bilevel.oracle import OPTIMALITY_TOL, OracleResult
 from bench.bilevel.problem import BilevelProblem
-from bench.bilevel.warm import follower_row_bounds, highs_lp, leader_only_in_costs
+
+
+def _highs(A: sp.csr_matrix, row_lo, row_hi, lower, upper, cost) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    csc = A.tocsc()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_ = np.asarray(cost, float)
+    lp.col_lower_ = np.asarray(lower, float)
+    lp.col_upper_ = np.asarray(upper, float)
+    lp.row_lower_ = np.asarray(row_lo, float)
+    lp.row_upper_ = np.asarray(row_hi, float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr
+    lp.a_matrix_.index_ = csc.indices
+    lp.a_matrix_.value_ = csc.data
+    h.passModel(lp)
+    return h
 
 
 def warm_enumeration(problem: BilevelProblem) -> OracleResult:
     """Optimistic grid enumeration for a follower whose rows do not depend on the leader."""
-    if not leader_only_in_costs(problem):
+    if problem.B.nnz or problem.Gy.nnz or problem.Gx.nnz:
         raise ValueError("warm enumeration needs leader-independent follower rows and no "
                          "leader rows")
     p = problem
     sign = 1.0 if p.follower_sense == "min" else -1.0
     lead = 1.0 if p.leader_sense == "min" else -1.0
-    row_lo, row_hi = follower_row_bounds(p)
+    senses = np.asarray(p.row_sense)
+    b = p.follower_rhs(np.zeros(p.n_x))
+    row_lo = np.where(senses == "<=", -np.inf, b)
+    row_hi = np.where(senses == ">=", np.inf, b)
     x0 = np.array([p.leader_grid[k][0] for k in range(p.n_x)])
-    follower = highs_lp(p.A, row_lo, row_hi, p.follower_lower, p.follower_upper,
-                        sign * p.follower_cost(x0))
-    tie = highs_lp(p.A, row_lo, row_hi, p.follower_lower, p.follower_upper,
-                   lead * (p.fy + p.Q.T @ x0))
+    follower = _highs(p.A, row_lo, row_hi, p.follower_lower, p.follower_upper,
+                      sign * p.follower_cost(x0))
+    tie = _highs(p.A, row_lo, row_hi, p.follower_lower, p.follower_upper,
+                 lead * (p.fy + p.Q.T @ x0))
     cost0 = sign * p.follower_cost(x0)
     nz0 = np.flatnonzero(cost0)
     tie.addRow(-np.inf, np.inf, len(nz0), nz0.astype(np.int32), cost0[nz0])

@@ -182,8 +182,12 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
                                - m.CP[j, t, q] <= Cmax * Pgd_max[j] * (1 - m.x[j, q]))
     m.e42c = pyo.Constraint(J, rule=lambda m, j: pyo.quicksum(m.x[j, q] for q in Qs) == 1)
 
-    # ---- (44) strong duality: primal cost (linearised) = dual objective (38)
-    def dual_objective_block(t):  # (38) restricted to load block t
+    # ---- (44) strong duality: primal cost (linearised) = dual objective (38), per block t
+    def primal_cost_block(t):
+        return dt[t] * rho_price[t] * m.Pse[t] + pyo.quicksum(dt[t] * m.CP[j, t, q]
+                                                             for j in J for q in Qs)
+
+    def dual_objective_block(t):
         return (
             pyo.quicksum(Pd[i, t] * m.pi[i, t] - Vmin ** 2 * m.rho[i, t]
                          + Vmax * m.w_bar[i, t] + Vmin * (m.sigma[i, t] - m.w_und[i, t])
@@ -195,20 +199,16 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
                            for j in J)
             + Pse_max * m.delta_bar[t] - Pse_min * m.delta_und[t])
 
-    # ---- (44) strong duality: primal cost (linearised) = dual objective (38)
     if strengthened:
         # (44) per load block: the lower level separates by block, each block's duality gap
         # is >= 0, so the printed sum over t is 0 exactly when every block's is
-        m.e44 = pyo.Constraint(T, rule=lambda m, t: dt[t] * rho_price[t] * m.Pse[t]
-                               + pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for q in Qs)
+        m.e44 = pyo.Constraint(T, rule=lambda m, t: primal_cost_block(t)
                                == dual_objective_block(t))
         # (42e): with (42c) binary, CP_jtq = C_q P_jt x_jq, hence sum_q CP_jtq / C_q = P_jt
         m.e42e = pyo.Constraint(J, T, rule=lambda m, j, t: pyo.quicksum(
             m.CP[j, t, q] / C[q] for q in Qs) == m.Pgd[j, t])
-    else:
-        m.e44 = pyo.Constraint(expr=pyo.quicksum(dt[t] * rho_price[t] * m.Pse[t] for t in T)
-                               + pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for t in T
-                                              for q in Qs)
+    else:  # (44) as printed: one row summed over the blocks
+        m.e44 = pyo.Constraint(expr=pyo.quicksum(primal_cost_block(t) for t in T)
                                == pyo.quicksum(dual_objective_block(t) for t in T))
     # ---- (43) leader objective
     m.obj = pyo.Objective(expr=pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for t in T

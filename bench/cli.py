@@ -7,7 +7,11 @@ or a run failed, 2 a usage or input error (one line on stderr).
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import signal
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +20,25 @@ from tabulate import tabulate
 
 from bench import __version__
 from bench.errors import InputError
+from bench.executor import ENV_SCHEDULER, DaskExecutor, Interrupted, LocalPool, scheduler_address
+from bench.outputs import FileLock, check_output_paths, is_special, real_path, write_text
 from bench.records import PluginProblem, SolveLimits, resolve
 from bench.references import load_references
 from bench.registry import Registry, load_registry
 from bench.report import checks_table, derived_table, markdown_report, runs_table, summary_line
-from bench.results import ResultsFile, environment
-from bench.runner import DEFAULT_TIME_LIMIT_S, Selection, plan_runs, run_plan
+from bench.results import ResultsFile, environment, read_results
+from bench.resume import durations, fingerprint, reusable, reuse
+from bench.runner import DEFAULT_TIME_LIMIT_S, Selection, plan_runs
 from bench.validation import agreement_checks, derived_checks
+from bench.worker import (
+    GRACE_FIXED_S,
+    GRACE_FRACTION,
+    RunTask,
+    WorkerLimits,
+    machine_memory_bytes,
+    usable_cores,
+    wall_limit_s,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -153,91 +169,258 @@ def _probe(func) -> Any:
 @click.option("-c", "--case", "cases", multiple=True, help="Case name.")
 @click.option("--variant", "variants", multiple=True, help="Formulation variant.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
-              default=DEFAULT_TIME_LIMIT_S, show_default=True, help="Seconds per solve.")
+              default=DEFAULT_TIME_LIMIT_S, show_default=True,
+              help="Seconds per solve; the watchdog kills a run after this plus a grace "
+                   f"({GRACE_FRACTION:g} x the limit + {GRACE_FIXED_S:g} s).")
+@click.option("--grace", "grace_s", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Replace the watchdog's grace beyond the time limit.")
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=SolveLimits().mip_rel_gap,
               show_default=True, help="Relative MIP gap every solver must close.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Runs at a time, each in its own worker process  [default: the number of "
+                   "cores]; solver threads are limited so that jobs x threads <= cores.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Where runs execute: worker processes on this machine, "
+                                      "or tasks on a Dask cluster (gridbench[dask]).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help=f"Dask scheduler address for --executor dask (or ${ENV_SCHEDULER}).")
+@click.option("--memory-limit", type=click.FloatRange(min=0, min_open=True), metavar="GB",
+              help="Memory per run; a run that needs more ends as an error  [default: the "
+                   "machine's memory / jobs].")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the results file (updated after every run).")
+              help="Write the results file (updated after every finished run).")
+@click.option("--resume", is_flag=True,
+              help="Keep the runs the --json file already holds (same key and fingerprint) "
+                   "and run only the rest.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the Markdown report.")
+@click.option("--solver-logs", "log_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep each run's solver output in DIR (one file per run).")
 @click.option("--checks", "show_checks", type=click.Choice(["failed", "all", "none"]),
               default="failed", show_default=True,
               help="Which checks to print after the run table.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a plugin or case had to be skipped.")
 @click.pass_context
 def run_command(ctx: click.Context, formulations, backends, solvers, cases, variants,
-                time_limit: float, mip_gap: float, json_path: Path | None,
-                report_path: Path | None,
+                time_limit: float, grace_s: float | None, mip_gap: float, jobs: int | None, executor: str,
+                scheduler: str | None, memory_limit: float | None, json_path: Path | None,
+                resume: bool, report_path: Path | None, log_dir: Path | None,
                 show_checks: str, strict: bool) -> None:
     """Run formulation x variant x case x backend x solver and check the results.
 
     Filters can be repeated (-f a -f b); without filters every formulation runs on its
-    cases with every available default solver that supports its problem class.
+    cases with every available default solver that supports its problem class. Every run
+    executes in its own worker process: a run that hangs, crashes or runs out of memory
+    ends as that run's error, and the others go on.
     """
     registry = _registry(ctx)
+    given = ctx.get_parameter_source("time_limit") is not click.core.ParameterSource.DEFAULT
+    lock = None
     try:
+        if resume and json_path is None:
+            raise InputError("--resume needs --json FILE (the results file to continue)")
+        check_output_paths({"--json": json_path, "--report": report_path},
+                           {"--solver-logs": log_dir})
         book = load_references(registry.reference_files)
         plan = plan_runs(registry, Selection(formulations, variants, cases, backends, solvers))
-        limits = SolveLimits(time_limit_s=time_limit, mip_rel_gap=mip_gap)
-        results = ResultsFile(json_path, {**environment(registry), "time_limit_s": time_limit,
-                                          "mip_rel_gap": mip_gap,
-                                          "command": " ".join(sys.argv)})
-        if report_path is not None:
-            report_path.parent.mkdir(parents=True, exist_ok=True)
-            report_path.touch()
+        pool = _executor(executor, scheduler, jobs, ctx)
+        if json_path is not None and not is_special(real_path(json_path)):
+            lock = FileLock(json_path).acquire()
+        previous = _previous(json_path, resume)
+        limits = SolveLimits(time_limit_s=time_limit, mip_rel_gap=mip_gap,
+                             threads=pool.threads, solver_output=log_dir is not None)
+        memory = (int(memory_limit * 2**30) if memory_limit else
+                  pool.default_memory_bytes)
+        tasks = _tasks(plan, registry, limits, memory, log_dir, previous, own_limits=not given,
+                       grace_s=grace_s)
     except InputError as exc:
         _fail_input(str(exc))
-    except OSError as exc:
-        _fail_input(f"cannot write {exc.filename}: {exc.strerror}")
     _warn_problems(registry.problems)
     _warn_problems(plan.case_problems)
     if plan.skipped:
         click.echo(f"gridbench: not installed, skipped: {', '.join(plan.skipped)}", err=True)
 
-    # a case may name a longer limit for its own runs; an explicit --time-limit wins
-    given = ctx.get_parameter_source("time_limit") is not click.core.ParameterSource.DEFAULT
-    interrupted = _execute(plan, registry, book, limits, results, case_time_limits=not given)
-    results.extra["sections"] = _sections(registry, results)
-    doc = results.finish(derived_checks(results.results, book)
-                         + agreement_checks(results.results, registry.formulations))
+    results = ResultsFile(json_path, {**environment(registry), "time_limit_s": time_limit,
+                                      "mip_rel_gap": mip_gap, "jobs": pool.jobs,
+                                      "executor": executor, "solver_threads": pool.threads,
+                                      "memory_limit_gb": memory / 2**30 if memory else None,
+                                      "command": " ".join(sys.argv)}, planned=len(tasks))
+    to_run = []
+    reusable_runs = reusable(previous) if resume else {}
+    for task in tasks:
+        old = reusable_runs.get((task.key, task.fingerprint))
+        if old is not None:
+            results.add(reuse(old, book), task.index)
+        else:
+            to_run.append(task)
+    if resume:
+        click.echo(f"gridbench: reusing {len(tasks) - len(to_run)} of {len(tasks)} runs from "
+                   f"{json_path}", err=True)
+    try:
+        signum = _execute(pool.executor, to_run, registry, book, results)
+        results.interrupted = signum is not None
+        results.extra["sections"] = _sections(registry, results)
+        doc = results.finish(derived_checks(results.results, book)
+                             + agreement_checks(results.results, registry.formulations))
+    finally:
+        if lock is not None:
+            lock.release()
     _print_run(doc, show_checks)
     if report_path is not None:
-        report_path.write_text(markdown_report(doc), encoding="utf-8")
-        click.echo(f"report written to {report_path}")
+        try:
+            write_text(report_path, markdown_report(doc))
+            click.echo(f"report written to {report_path}")
+        except OSError as exc:
+            click.echo(f"gridbench: error: cannot write {report_path}: {exc.strerror}",
+                       err=True)
     if json_path is not None:
         click.echo(f"results written to {json_path}")
-    if interrupted:
-        click.echo("gridbench: interrupted; the results above are complete up to that run",
-                   err=True)
-        sys.exit(130)
+    if signum is not None:
+        name = signal.Signals(signum).name
+        again = (f"; to finish the remaining runs: {_resume_command()}" if json_path is not None
+                 else "; give --json FILE to be able to resume")
+        click.echo(f"gridbench: interrupted by {name}: {len(results.results)} of {len(tasks)} "
+                   f"runs finished{again}", err=True)
+        sys.exit(128 + signum)
     problems = bool(registry.problems or plan.case_problems)
     sys.exit(EXIT_OK if doc["summary"]["ok"] and not (strict and problems) else EXIT_FAILED)
 
 
-def _execute(plan, registry, book, limits: SolveLimits, results: ResultsFile,
-             case_time_limits: bool = False) -> bool:
-    """Run the plan with a progress bar on a terminal; True when interrupted by Ctrl-C."""
-    from tqdm import tqdm
+@dataclass
+class _Pool:
+    executor: Any
+    jobs: int
+    threads: int
+    default_memory_bytes: int | None
 
-    progress = tqdm(total=len(plan.runs), unit="run", file=sys.stderr, disable=None,
-                    dynamic_ncols=True)
+
+def _executor(kind: str, scheduler: str | None, jobs: int | None, ctx: click.Context) -> _Pool:
+    cores = usable_cores()
+    if kind == "dask":
+        address = scheduler_address(scheduler)
+        if not address:
+            raise InputError(f"--executor dask needs --scheduler ADDRESS (or ${ENV_SCHEDULER})")
+        plugins, no_autoload = ctx.find_root().meta.get("plugin_args", ((), False))
+        plugin_args = {"requested": [p for p in plugins if not p.startswith("no:")],
+                       "blocked": [p[3:] for p in plugins if p.startswith("no:")],
+                       "autoload": False if no_autoload else None}
+        # a Dask worker runs as many tasks as it has threads: one solver thread each
+        return _Pool(DaskExecutor(address, plugin_args), jobs or cores, 1, None)
+    if scheduler:
+        raise InputError("--scheduler is for --executor dask")
+    jobs = jobs or cores
+    return _Pool(LocalPool(jobs), jobs, max(1, cores // jobs), machine_memory_bytes() // jobs)
+
+
+def _previous(json_path: Path | None, resume: bool) -> dict[str, Any] | None:
+    """The existing results file: required to be one with --resume, else only a source of
+    durations (anything unreadable is ignored, it will be replaced)."""
+    if json_path is None or not json_path.exists() or is_special(real_path(json_path)):
+        return None
     try:
-        results_iter = run_plan(plan, registry, book, limits, case_time_limits)
-        for done, result in enumerate(results_iter, start=1):
-            results.add(result)
+        return read_results(json_path)
+    except InputError:
+        if resume:
+            raise
+        return None
+
+
+def _tasks(plan, registry: Registry, limits: SolveLimits, memory: int | None,
+           log_dir: Path | None, previous: dict[str, Any] | None, own_limits: bool,
+           grace_s: float | None = None) -> list[RunTask]:
+    """The plan as executor tasks: each run's limits (a case may name a longer time limit
+    for its own runs unless --time-limit was given), log file and expected duration."""
+    seconds = durations(previous)
+    tasks = []
+    for index, planned in enumerate(plan.runs):
+        run_limits = limits
+        if own_limits and planned.case.time_limit_s is not None:
+            run_limits = replace(limits, time_limit_s=planned.case.time_limit_s)
+        key = (planned.formulation.name, planned.variant.name, planned.case.name,
+               planned.backend, planned.solver.name)
+        log_path = None if log_dir is None else log_dir / _log_name(key)
+        estimate = seconds.get(key, planned.case.time_limit_s or 0.0)
+        worker = WorkerLimits(wall_limit_s(run_limits.time_limit_s, grace_s), memory,
+                              limits.threads)
+        tasks.append(RunTask(index, planned, run_limits, worker, log_path, estimate,
+                             fingerprint(planned, run_limits, registry)))
+    return tasks
+
+
+def _log_name(key: tuple[str, ...]) -> str:
+    return ".".join(re.sub(r"[^A-Za-z0-9_-]+", "_", part) for part in key) + ".log"
+
+
+def _resume_command() -> str:
+    args = sys.argv[1:]
+    if "--resume" not in args:
+        at = args.index("run") + 1 if "run" in args else 0
+        args = [*args[:at], "--resume", *args[at:]]
+    return shlex.join(["gridbench", *args])
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+def _execute(executor, tasks: list[RunTask], registry, book, results: ResultsFile
+             ) -> int | None:
+    """Run the tasks with a progress bar on a terminal (one line per run otherwise); the
+    signal number when SIGINT or SIGTERM interrupted them."""
+    import tqdm as tqdm_module
+
+    tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: workers are forked
+    progress = tqdm_module.tqdm(total=len(tasks), unit="run", file=sys.stderr, disable=None,
+                                dynamic_ncols=True)
+    running: set[int] = set()
+    done = 0
+
+    def started(task: RunTask) -> None:
+        running.add(task.index)
+        if not progress.disable:
+            progress.set_postfix_str(f"{len(running)} running", refresh=True)
+
+    def finished(task: RunTask, result) -> None:
+        nonlocal done
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)  # a file write is never cut
+        try:
+            if task.log_path is not None and result.solver_log is None and \
+                    task.log_path.exists():
+                result.solver_log = str(task.log_path)
+            running.discard(task.index)
+            done += 1
+            result.fingerprint = task.fingerprint
+            results.add(result, task.index)
             label = (f"{result.formulation}/{result.variant}/{result.case} "
                      f"{result.backend}/{result.solver}: {result.status}")
             if progress.disable:  # not a terminal (CI, a log file): one line per run
                 seconds = (result.build_time_s or 0) + (result.solve_time_s or 0)
-                click.echo(f"[{done}/{len(plan.runs)}] {label} ({seconds:.1f} s)", err=True)
+                click.echo(f"[{done}/{len(tasks)}] {label} ({seconds:.1f} s)", err=True)
             else:
-                progress.set_postfix_str(label)
+                progress.set_postfix_str(f"{len(running)} running; last {label}", refresh=False)
                 progress.update()
-    except KeyboardInterrupt:
-        return True
-    finally:
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+
+    previous = {sig: signal.signal(sig, _raise_interrupted) for sig in _SIGNALS}
+    try:
+        if tasks:
+            executor.run(tasks, registry, book, finished, started)
+    except Interrupted as exc:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the results be written
+        return exc.signum
+    except InputError as exc:
         progress.close()
-    return False
+        _fail_input(str(exc))
+    finally:
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is _raise_interrupted:
+                signal.signal(sig, handler)
+        progress.close()
+    return None
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _sections(registry: Registry, results: ResultsFile) -> dict[str, str]:
@@ -278,8 +461,8 @@ def _print_run(doc: dict[str, Any], show_checks: str) -> None:
     for name, section in doc.get("sections", {}).items():
         click.echo(f"\n{name}\n{section}")
     for run in doc["runs"]:
-        if run["status"] == "error":
-            click.echo(f"error in {run['formulation']}/{run['variant']}/{run['case']} "
+        if run["status"] == "error" or "killed by the watchdog" in run["message"]:
+            click.echo(f"{run['status']} in {run['formulation']}/{run['variant']}/{run['case']} "
                        f"{run['backend']}/{run['solver']}: {run['message']}", err=True)
     click.echo("\n" + summary_line(doc["summary"]))
 

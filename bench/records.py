@@ -149,6 +149,12 @@ class SolveLimits:
 
     time_limit_s: float | None = 300.0
     mip_rel_gap: float = 1e-7
+    # solver threads (None: the solver's default); set so that parallel runs x threads stay
+    # within the machine's cores
+    threads: int | None = None
+    # ask the solver for its log (it goes to the run's --solver-logs file, never to
+    # gridbench's own output); off, solvers are told to be quiet
+    solver_output: bool = False
 
 
 @dataclass
@@ -297,6 +303,9 @@ class RunResult:
     model_size: ModelSize | None = None
     message: str = ""
     traceback: str = ""  # kept in the JSON for plugin authors, never printed
+    solver_log: str | None = None  # the run's captured solver output (--solver-logs)
+    fingerprint: str = ""  # what --resume compares (see bench.resume)
+    reused: bool = False  # taken from a previous results file by --resume
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

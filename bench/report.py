@@ -76,7 +76,15 @@ def _term(term: dict[str, Any]) -> str:
 
 def summary_line(summary: dict[str, Any]) -> str:
     statuses = ", ".join(f"{count} {status}" for status, count in summary["statuses"].items())
-    verdict = "OK" if summary["ok"] else f"FAILED ({summary['failed_runs']} failing)"
+    if summary.get("interrupted"):
+        verdict = f"INTERRUPTED ({summary['runs']} of {summary['planned']} runs finished)"
+    elif summary["ok"]:
+        verdict = "OK"
+    else:
+        verdict = f"FAILED ({summary['failed_runs']} failing)"
+    reused = summary.get("reused", 0)
+    if reused:
+        verdict += f" ({reused} reused from the previous results file)"
     expected = summary.get("expected_failures", 0)
     documented = (f", {expected} expected failures (certificates that references expect to "
                   "fail)") if expected else ""

@@ -1,8 +1,10 @@
 """The JSON results file: ``meta``, ``runs``, ``derived_checks``, ``summary``.
 
 Key names are a contract (later formulations and external tools read them); see the
-README. The file is rewritten atomically after every run, so an interrupted or crashing
-run keeps every result obtained before it.
+README. The file is rewritten atomically after every finished run (runs in the plan's
+order, whatever order they finish in), so an interrupted or crashing run keeps every result
+obtained before it. It is first written when the first result is ready: an existing file is
+never emptied by a run that has nothing to put in it yet.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import math
 import os
 import platform
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -21,7 +22,8 @@ from typing import Any
 
 from bench import __version__
 from bench.backend_support import dist_version
-from bench.records import Check, RunResult, Status, Verdict
+from bench.outputs import is_special, real_path, write_text
+from bench.records import Check, ModelSize, RunResult, Status, Verdict
 from bench.registry import Registry
 from bench.validation import DerivedResult
 
@@ -69,7 +71,36 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "model_size": asdict(result.model_size) if result.model_size else None,
         "message": result.message,
         "traceback": result.traceback,
+        "solver_log": result.solver_log,
+        "fingerprint": result.fingerprint,
+        "reused": result.reused,
     }
+
+
+def _float(value: Any) -> float | None:
+    """Back from :func:`_number`: ``"inf"``/``"nan"`` strings become floats again."""
+    return None if value is None else float(value)
+
+
+def check_from_dict(data: dict[str, Any]) -> Check:
+    return Check(data["quantity"], _float(data["expected"]), _float(data["actual"]),
+                 _float(data["abs_err"]), _float(data["rel_err"]), Verdict(data["verdict"]),
+                 data.get("kind", "reference"), data.get("tolerance", ""), data.get("note", ""))
+
+
+def run_from_dict(data: dict[str, Any]) -> RunResult:
+    """A run as :func:`run_to_dict` wrote it (a worker's result, a previous results file)."""
+    size = data.get("model_size")
+    return RunResult(
+        data["formulation"], data["variant"], data["case"], data["backend"], data["solver"],
+        Status(data["status"]), objective=_float(data.get("objective")),
+        quantities={k: _float(v) for k, v in data.get("quantities", {}).items()},
+        checks=[check_from_dict(c) for c in data.get("checks", [])],
+        build_time_s=data.get("build_time_s"), solve_time_s=data.get("solve_time_s"),
+        solver_time_s=data.get("solver_time_s"), time_limit_s=data.get("time_limit_s"),
+        model_size=ModelSize(**size) if size else None, message=data.get("message", ""),
+        traceback=data.get("traceback", ""), solver_log=data.get("solver_log"),
+        fingerprint=data.get("fingerprint", ""), reused=bool(data.get("reused", False)))
 
 
 def derived_to_dict(derived: DerivedResult) -> dict[str, Any]:
@@ -108,7 +139,10 @@ def environment(registry: Registry) -> dict[str, Any]:
     }
 
 
-def summarise(results: list[RunResult], derived: list[DerivedResult]) -> dict[str, Any]:
+def summarise(results: list[RunResult], derived: list[DerivedResult], *,
+              planned: int | None = None, interrupted: bool = False) -> dict[str, Any]:
+    """Counts for the summary line. ``ok`` needs every planned run finished (none lost to
+    an interrupt), no failing run and no failing check across runs."""
     checks = [c for r in results for c in r.checks] + [d.check for d in derived]
     verdicts = Counter(str(c.verdict) for c in checks)
     # failed certificates of runs whose references expect exactly that (certified = 0)
@@ -125,49 +159,78 @@ def summarise(results: list[RunResult], derived: list[DerivedResult]) -> dict[st
         "expected_failures": expected,
         "deviations": verdicts.get(str(Verdict.DEVIATION), 0),
         "failed_runs": len(failed_runs) + sum(d.check.verdict is Verdict.FAIL for d in derived),
-        "ok": not failed_runs and not any(d.check.verdict is Verdict.FAIL for d in derived),
+        "ok": (not failed_runs and not any(d.check.verdict is Verdict.FAIL for d in derived)
+               and not interrupted and (planned is None or planned == len(results))),
         "unavailable": statuses.get(str(Status.UNAVAILABLE), 0),
+        "planned": len(results) if planned is None else planned,
+        "reused": sum(r.reused for r in results),
+        "interrupted": interrupted,
     }
 
 
 class ResultsFile:
-    """Collects results and, when given a path, keeps the JSON file current after each run."""
+    """Collects results in the plan's order and, when given a path, keeps the JSON file
+    current after each finished run (a device or pipe is written once, at the end)."""
 
-    def __init__(self, path: Path | None, meta: dict[str, Any]) -> None:
+    def __init__(self, path: Path | None, meta: dict[str, Any], planned: int | None = None
+                 ) -> None:
         self.path = path
         self.meta = {**meta, "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
-        self.results: list[RunResult] = []
+        self.planned = planned
+        self.interrupted = False
+        self._runs: dict[int, RunResult] = {}
         self.derived: list[DerivedResult] = []
         self.extra: dict[str, Any] = {}
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.write()  # fail early on an unwritable path, before any solve
+        self._stream = path is not None and is_special(real_path(path))
 
-    def add(self, result: RunResult) -> None:
-        self.results.append(result)
+    @property
+    def results(self) -> list[RunResult]:
+        return [self._runs[index] for index in sorted(self._runs)]
+
+    def add(self, result: RunResult, index: int | None = None) -> None:
+        """Record a finished run at its position in the plan (default: after the last)."""
+        if index is None:
+            index = max(self._runs, default=-1) + 1
+        self._runs[index] = result
         self.write()
 
     def finish(self, derived: list[DerivedResult]) -> dict[str, Any]:
         self.derived = derived
         self.meta["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        self.write()
+        self.write(final=True)
         return self.document()
 
     def document(self) -> dict[str, Any]:
+        results = self.results
         return {
             "meta": self.meta,
-            "runs": [run_to_dict(r) for r in self.results],
+            "runs": [run_to_dict(r) for r in results],
             "derived_checks": [derived_to_dict(d) for d in self.derived],
-            "summary": summarise(self.results, self.derived),
+            "summary": summarise(results, self.derived, planned=self.planned,
+                                 interrupted=self.interrupted),
             **self.extra,
         }
 
-    def write(self) -> None:
-        if self.path is None:
+    def write(self, final: bool = False) -> None:
+        if self.path is None or (self._stream and not final):
             return
-        text = json.dumps(self.document(), indent=2, ensure_ascii=False)
-        handle = tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False,
-                                             suffix=".tmp", encoding="utf-8")
-        with handle:
-            handle.write(text)
-        os.replace(handle.name, self.path)
+        write_text(self.path, json.dumps(self.document(), indent=2, ensure_ascii=False))
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """A results file as a dict; :class:`~bench.errors.InputError` when it is not one."""
+    from bench.errors import InputError
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise InputError(f"{path}: not a gridbench results file ({type(exc).__name__}: "
+                         f"{str(exc)[:200]})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list) or not isinstance(
+            doc.get("meta"), dict):
+        raise InputError(f"{path}: not a gridbench results file (no meta and runs)")
+    return doc

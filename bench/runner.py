@@ -158,6 +158,21 @@ def _available(spec: SolverSpec) -> bool:
         return False
 
 
+def planned_run(registry: Registry, key: tuple[str, ...]) -> PlannedRun:
+    """The run named by ``key`` (formulation, variant, case, backend, solver), rebuilt from
+    the registry: what a worker in another process or on another machine executes."""
+    formulation_name, variant_name, case_name, backend, solver_name = key
+    try:
+        formulation = registry.formulations[formulation_name]
+        variant = formulation.variant(variant_name)
+        case = load_case(registry.cases[case_name], formulation)
+        solver = registry.solvers[(backend, solver_name)]
+    except KeyError as exc:
+        raise InputError(f"run {'/'.join(key)}: {exc.args[0]!r} is not registered here "
+                         "(are the same plugins installed?)") from None
+    return PlannedRun(formulation, variant, case, backend, solver)
+
+
 def _short(exc: BaseException) -> str:
     last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {last.filename.rsplit('/', 1)[-1]}:{last.lineno}" if last else ""

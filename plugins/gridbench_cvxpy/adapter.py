@@ -32,15 +32,17 @@ def solver_version(native: str) -> str | None:
 
 def _limit_options(native: str, limits: SolveLimits) -> dict[str, Any]:
     """Each solver names its time limit and MIP gap differently inside CVXPY."""
-    seconds, gap = limits.time_limit_s, limits.mip_rel_gap
+    seconds, gap, threads = limits.time_limit_s, limits.mip_rel_gap, limits.threads
     match native:
         case "HIGHS":
-            options = {"mip_rel_gap": gap} | ({"time_limit": seconds} if seconds else {})
+            options = ({"mip_rel_gap": gap} | ({"time_limit": seconds} if seconds else {})
+                       | ({"threads": threads} if threads else {}))
         case "SCIP":
             options = {"scip_params": {"limits/gap": gap}
                        | ({"limits/time": seconds} if seconds else {})}
         case "GUROBI":
-            options = {"MIPGap": gap} | ({"TimeLimit": seconds} if seconds else {})
+            options = ({"MIPGap": gap} | ({"TimeLimit": seconds} if seconds else {})
+                       | ({"Threads": threads} if threads else {}))
         case "CPLEX":
             options = {"cplex_params": {"mip.tolerances.mipgap": gap}
                        | ({"timelimit": seconds} if seconds else {})}
@@ -70,7 +72,7 @@ class CvxpyBackend:
 
         options = _limit_options(solver.native, limits)
         try:
-            native.solve(solver=solver.native, **options)
+            native.solve(solver=solver.native, verbose=limits.solver_output, **options)
         except cp.error.SolverError as exc:
             return SolveOutcome(Status.ERROR, None, message=f"SolverError: {exc}")
         status = {

@@ -40,6 +40,10 @@ def solver_version(native: str) -> str | None:
     return dist_version(_VERSION_OF.get(native, native))
 
 
+# PuLP engines that take a ``threads`` option (SCIP through PySCIPOpt runs one thread)
+_THREADED = {"PULP_CBC_CMD", "HiGHS", "GUROBI", "CPLEX_PY", "XPRESS_PY"}
+
+
 class PulpBackend:
     name = "pulp"
 
@@ -53,9 +57,11 @@ class PulpBackend:
         import pulp
 
         time_limit = limits.time_limit_s
-        options: dict[str, Any] = {"msg": False, "gapRel": limits.mip_rel_gap}
+        options: dict[str, Any] = {"msg": limits.solver_output, "gapRel": limits.mip_rel_gap}
         if time_limit is not None:
             options["timeLimit"] = time_limit
+        if limits.threads is not None and solver.native in _THREADED:
+            options["threads"] = limits.threads
         engine = _engine(solver.native, **options)
         start = time.perf_counter()
         native.solve(engine)

@@ -68,9 +68,13 @@ class PyomoBackend:
                                    "rel_gap": limits.mip_rel_gap}
         if limits.time_limit_s is not None:
             options["time_limit"] = limits.time_limit_s
-        if solver.native in _QUIET:
+        if limits.threads is not None:
+            options["threads"] = limits.threads
+        if limits.solver_output:
+            options["tee"] = True  # into the run's log: fds 1 and 2 point there
+        elif solver.native in _QUIET:
             # with its default log SCIP can fill the pipe Pyomo captures output through and
-            # block the solve; gridbench never shows solver logs
+            # block the solve
             options["solver_options"] = dict(_QUIET[solver.native])
         results = opt.solve(native, **options)
         term, sol = results.termination_condition, results.solution_status

@@ -1,0 +1,273 @@
+"""One run in its own process: what the child does, and how a parent reads its fate.
+
+Every run of ``gridbench run`` executes in a worker process of its own, so that nothing a
+run does can take the suite down: a plugin that hangs, calls ``sys.exit`` or ``os._exit``,
+segfaults inside a solver, or allocates without bound ends only its own run. The child
+
+* starts a session of its own (a terminal's Ctrl-C reaches gridbench, which decides, and a
+  kill of the child's process group also ends a solver binary it started, e.g. CBC) and
+  dies with gridbench (``PR_SET_PDEATHSIG``), so ``kill -9`` of gridbench leaves no solver
+  running;
+* limits its address space to the run's memory limit (``RLIMIT_AS``), so allocating past it
+  raises ``MemoryError`` (or fails in C) instead of taking the machine's memory;
+* points file descriptors 1 and 2 at the run's solver log (or discards them), so solver
+  banners and logs never reach gridbench's own output;
+* limits solver threads (``SolveLimits.threads``, and the usual environment variables for
+  libraries and solver binaries that read them).
+
+Two ways to start a child share this code: the local pool forks (the child inherits the
+loaded plugins and cases, see :mod:`bench.executor`), and a Dask task starts
+``python -m bench.worker TASK RESULT`` (a fresh interpreter: forking a multi-threaded Dask
+worker is unsafe), which rebuilds the run from its portable description.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.capture import captured_output
+from bench.records import RunResult, SolveLimits, Status
+from bench.references import ReferenceBook
+from bench.registry import Registry
+from bench.runner import PlannedRun, execute
+
+# The watchdog's wall-clock limit for a run is its solve time limit plus a grace for what
+# happens around the solve: building the model, the backend's translation for the solver
+# (Pyomo and PuLP write or pass the whole model), reading the solution back and the
+# independent checks. Measured on the shipped cases, these take up to about 40 % of the solve
+# on the largest DG grids and a few seconds elsewhere; solvers also overshoot their own limit
+# (HiGHS's presolve and CBC's cut loop are not interrupted). Half the time limit plus a
+# minute covers both with room, and still ends a hung run in bounded time.
+GRACE_FIXED_S = 60.0
+GRACE_FRACTION = 0.5
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def wall_limit_s(time_limit_s: float | None, grace_s: float | None = None) -> float | None:
+    """The watchdog's limit for a run whose solve is limited to ``time_limit_s`` (``grace_s``
+    replaces the default grace)."""
+    if time_limit_s is None:
+        return None
+    if grace_s is None:
+        grace_s = time_limit_s * GRACE_FRACTION + GRACE_FIXED_S
+    return time_limit_s + grace_s
+
+
+def machine_memory_bytes() -> int:
+    """Physical memory, or the cgroup's limit when that is smaller (containers, SLURM)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = int(text)
+    return total
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    """What the watchdog and the child enforce around one run."""
+
+    wall_s: float | None  # hard wall-clock limit (watchdog)
+    memory_bytes: int | None  # address-space limit of the child
+    threads: int | None  # solver threads
+
+    @property
+    def memory_label(self) -> str:
+        return f"{self.memory_bytes / 2**30:g} GB" if self.memory_bytes else "none"
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run for an executor: the plan's position, the run and its limits.
+
+    ``planned`` travels only by fork (it holds plugin callables); :meth:`portable` is what a
+    remote worker gets instead and rebuilds the run from by name.
+    """
+
+    index: int
+    planned: PlannedRun
+    limits: SolveLimits
+    worker: WorkerLimits
+    log_path: Path | None = None
+    estimate_s: float = 0.0  # expected duration, for longest-first scheduling
+    fingerprint: str = ""  # see bench.resume
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        p = self.planned
+        return (p.formulation.name, p.variant.name, p.case.name, p.backend, p.solver.name)
+
+    def portable(self, plugin_args: dict[str, Any]) -> dict[str, Any]:
+        return {"index": self.index, "key": list(self.key), "limits": asdict(self.limits),
+                "worker": asdict(self.worker), "plugins": plugin_args}
+
+
+# ------------------------------------------------------------------------------ child side
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def prepare_child(worker: WorkerLimits, *, new_session: bool) -> None:
+    """Everything a child sets up before it touches the run."""
+    parent = os.getppid()
+    if new_session:
+        os.setsid()
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # gridbench decides what an interrupt does
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if worker.memory_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (worker.memory_bytes, worker.memory_bytes))
+    if worker.threads:
+        for name in _THREAD_VARIABLES:
+            os.environ[name] = str(worker.threads)
+
+
+def run_in_child(planned: PlannedRun, registry: Registry, book: ReferenceBook,
+                 limits: SolveLimits, worker: WorkerLimits, log_path: Path | None) -> dict:
+    """Execute one run with its output captured; the run as its JSON dict."""
+    from bench.results import run_to_dict
+
+    with captured_output(log_path):
+        result = execute(planned, registry, book, limits)
+    if result.message.startswith("MemoryError") and worker.memory_bytes:
+        result.message = (f"exceeded the memory limit of {worker.memory_label} "
+                          f"(--memory-limit): {result.message}")
+    if log_path is not None:
+        result.solver_log = str(log_path)
+    return run_to_dict(result)
+
+
+# ----------------------------------------------------------------------------- parent side
+
+
+def death_message(exitcode: int | None, worker: WorkerLimits) -> str:
+    """Why a worker ended without a result, from its exit code (negative: a signal)."""
+    if exitcode is None:
+        return "the worker ended without a result"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        what = {"SIGSEGV": "segmentation fault", "SIGABRT": "aborted", "SIGBUS": "bus error",
+                "SIGKILL": "killed", "SIGFPE": "floating-point exception"}.get(name, "")
+        message = f"the worker died of signal {name}" + (f" ({what})" if what else "")
+        if name == "SIGKILL":  # not gridbench's watchdog: that one reports itself
+            message += " by another process, e.g. the kernel's out-of-memory killer"
+        return message
+    return f"the worker exited with code {exitcode} before returning a result"
+
+
+def watchdog_message(worker: WorkerLimits, limits: SolveLimits) -> str:
+    return (f"killed by the watchdog after {worker.wall_s:.0f} s (time limit "
+            f"{limits.time_limit_s:g} s + grace {worker.wall_s - (limits.time_limit_s or 0):.0f}"
+            " s for build, translation and checks)")
+
+
+def lost_run(key: tuple[str, ...], limits: SolveLimits, status: Status, message: str,
+             book: ReferenceBook) -> RunResult:
+    """The record of a run whose worker gave no result: killed, crashed or exited."""
+    from bench.validation import check_against
+
+    result = RunResult(*key, status=status, message=message, time_limit_s=limits.time_limit_s)
+    formulation, variant, case = key[0], key[1], key[2]
+    result.checks.extend(check_against(result, book.for_run(formulation, case, variant)))
+    return result
+
+
+# ------------------------------------------------------------------ a remote (Dask) task
+
+
+def run_portable(task: dict[str, Any], return_log: bool) -> dict[str, Any]:
+    """Run a portable task in a fresh ``python -m bench.worker`` process with the same
+    watchdog as the local pool; called inside a Dask worker. Returns the run's dict (and its
+    log text when ``return_log``)."""
+    worker = WorkerLimits(**task["worker"])
+    limits = SolveLimits(**task["limits"])
+    with tempfile.TemporaryDirectory(prefix="gridbench-") as folder:
+        task_path, result_path = Path(folder, "task.json"), Path(folder, "result.json")
+        log_path = Path(folder, "solver.log")
+        task_path.write_text(json.dumps(task), encoding="utf-8")
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "bench.worker", str(task_path),
+                                     str(result_path)], stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                proc.wait(timeout=worker.wall_s)
+                killed = False
+            except subprocess.TimeoutExpired:
+                _kill_group(proc.pid)
+                proc.wait()
+                killed = True
+        log_text = log_path.read_text(encoding="utf-8", errors="replace") if return_log else None
+        if killed:
+            return {"lost": [str(Status.TIME_LIMIT), watchdog_message(worker, limits)],
+                    "log": log_text}
+        if not result_path.exists():
+            return {"lost": [str(Status.ERROR), death_message(proc.returncode, worker)],
+                    "log": log_text}
+        return {"run": json.loads(result_path.read_text(encoding="utf-8")), "log": log_text}
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _main(task_path: str, result_path: str) -> None:
+    """``python -m bench.worker TASK RESULT``: rebuild the run by name and execute it."""
+    from bench.references import load_references
+    from bench.registry import load_registry
+    from bench.runner import planned_run
+
+    task = json.loads(Path(task_path).read_text(encoding="utf-8"))
+    worker = WorkerLimits(**task["worker"])
+    prepare_child(worker, new_session=False)  # Popen started the session
+    plugins = task["plugins"]
+    registry = load_registry(autoload=plugins.get("autoload"),
+                             requested=plugins.get("requested", ()),
+                             blocked=plugins.get("blocked", ()))
+    book = load_references(registry.reference_files)
+    planned = planned_run(registry, tuple(task["key"]))
+    limits = SolveLimits(**task["limits"])
+    run = run_in_child(planned, registry, book, limits, worker, None)
+    temporary = Path(result_path + ".tmp")
+    temporary.write_text(json.dumps(run), encoding="utf-8")
+    os.replace(temporary, result_path)
+
+
+if __name__ == "__main__":
+    _main(*sys.argv[1:3])

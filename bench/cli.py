@@ -7,10 +7,12 @@ or a run failed, 2 a usage or input error (one line on stderr).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import signal
 import sys
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 import click
 from tabulate import tabulate
 
-from bench import __version__
+from bench import __version__, memo
 from bench.errors import InputError
 from bench.executor import ENV_SCHEDULER, DaskExecutor, Interrupted, LocalPool, scheduler_address
 from bench.outputs import FileLock, check_output_paths, is_special, real_path, write_text
@@ -202,8 +204,9 @@ def _probe(func) -> Any:
 @click.option("--strict", is_flag=True, help="Exit 1 when a plugin or case had to be skipped.")
 @click.pass_context
 def run_command(ctx: click.Context, formulations, backends, solvers, cases, variants,
-                time_limit: float, grace_s: float | None, mip_gap: float, jobs: int | None, executor: str,
-                scheduler: str | None, memory_limit: float | None, json_path: Path | None,
+                time_limit: float, grace_s: float | None, mip_gap: float,
+                jobs: int | None, executor: str, scheduler: str | None,
+                memory_limit: float | None, json_path: Path | None,
                 resume: bool, report_path: Path | None, log_dir: Path | None,
                 show_checks: str, strict: bool) -> None:
     """Run formulation x variant x case x backend x solver and check the results.
@@ -256,6 +259,8 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
     if resume:
         click.echo(f"gridbench: reusing {len(tasks) - len(to_run)} of {len(tasks)} runs from "
                    f"{json_path}", err=True)
+    cache = tempfile.TemporaryDirectory(prefix="gridbench-cache-")
+    os.environ.setdefault(memo.ENV_CACHE_DIR, cache.name)  # values shared between workers
     try:
         signum = _execute(pool.executor, to_run, registry, book, results)
         results.interrupted = signum is not None
@@ -265,6 +270,9 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
     finally:
         if lock is not None:
             lock.release()
+        if os.environ.get(memo.ENV_CACHE_DIR) == cache.name:
+            del os.environ[memo.ENV_CACHE_DIR]
+        cache.cleanup()
     _print_run(doc, show_checks)
     if report_path is not None:
         try:

@@ -9,11 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from bench.algorithm import AlgorithmRun
 from bench.bilevel.bounds import BoundOptions
 from bench.bilevel.certify import certify
 from bench.bilevel.plugin_kit import ORACLE_BACKEND, BilevelKit
-from bench.bilevel.problem import BilevelError
 from bench.errors import NotApplicable
 from bench.records import BuiltModel, Solution
 from bench.validation import objective_check
@@ -27,27 +25,10 @@ THESIS_VARIANTS = (THESIS_DUAL, THESIS_DUAL_AS_PRINTED)
 
 class DGKit(BilevelKit):
     """BilevelKit with the warm-started grid oracle (fast_oracle.py): the same enumeration
-    and tie-break as bench.bilevel.oracle, one HiGHS model re-costed per grid point."""
+    and tie-break as bench.bilevel.oracle, HiGHS models re-costed per grid point."""
 
-    def oracle(self, data: Any):
-        key = data.model_dump_json()
-        if key not in self._oracles:
-            result = warm_enumeration(self.problem(data))
-            self._oracles[key] = (result, "") if result.status == "optimal" else (
-                None, f"oracle: {result.status}")
-        return self._oracles[key]
-
-    def _build_oracle(self, data: Any, variant: str) -> BuiltModel:
-        def compute() -> Solution:  # enumerated afresh: its solve time is the oracle's
-            result = warm_enumeration(self.problem(data))
-            if result.status != "optimal":
-                raise BilevelError(f"oracle: the bilevel problem is {result.status}")
-            self._oracles[data.model_dump_json()] = (result, "")
-            return Solution({"x": result.x, "y": result.y, "lps": np.array(result.lps),
-                             "nodes": np.array(0), "points": np.array(result.points),
-                             "ties": np.array(result.ties)}, result.leader_value)
-
-        return AlgorithmRun(compute).built()
+    def solve_oracle(self, data: Any):
+        return warm_enumeration(self.problem(data))
 
 
 # The single-level MILPs on the thesis's full grids do not finish here: strong_duality on

@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bench.capture import captured_output
 from bench.records import Benchmark, RunResult, Status
 from bench.references import ReferenceBook
 from bench.registry import Registry
@@ -57,7 +58,8 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
             continue
         attempts: list[RunResult] = []
         for _ in range(repeat):
-            result = execute(planned, registry, book, time_limit)
+            with captured_output(None):  # solver banners and logs never reach the table
+                result = execute(planned, registry, book, time_limit)
             attempts.append(result)
             if result.status is not Status.OPTIMAL:
                 break  # a failed or timed-out size is not worth repeating

@@ -499,6 +499,10 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
     from bench.benchmark import largest_solved, run_benchmark
 
     registry = _registry(ctx)
+    try:
+        check_output_paths({"--json": json_path})
+    except InputError as exc:
+        _fail_input(str(exc))
     _warn_problems(registry.problems)
     if not names:
         rows = [[b.name, b.formulation, len(b.cases), b.description]
@@ -544,9 +548,8 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
                                 ["variant", "backend", "solver", "largest case"],
                                 disable_numparse=True))
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps({"meta": environment(registry),
-                                         "rows": [asdict(r) for r in all_rows]}, indent=2))
+        write_text(json_path, json.dumps({"meta": environment(registry),
+                                          "rows": [asdict(r) for r in all_rows]}, indent=2))
         click.echo(f"timings written to {json_path}")
 
 
@@ -560,14 +563,18 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
 def report_command(results_json: Path, output: Path | None) -> None:
     """Render the Markdown report of a results file written by `gridbench run --json`."""
     try:
-        doc = json.loads(results_json.read_text(encoding="utf-8"))
+        check_output_paths({"-o": output})
+        doc = read_results(results_json)
         text = markdown_report(doc)
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        _fail_input(f"{results_json}: not a gridbench results file ({type(exc).__name__}: {exc})")
+    except InputError as exc:
+        _fail_input(str(exc))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        _fail_input(f"{results_json}: not a gridbench results file ({type(exc).__name__}: "
+                    f"{str(exc)[:200]})")
     if output is None:
         click.echo(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
         click.echo(f"report written to {output}")
 
 

@@ -5,7 +5,7 @@ result as it finishes.
   longest expected run first, with a watchdog that kills a worker past its wall-clock limit.
 * :class:`DaskExecutor` submits every run as a task to a Dask distributed cluster
   (``gridbench[dask]``); inside the Dask worker each run is again its own process with the
-  same watchdog (:func:`bench.worker.run_portable`).
+  same watchdog (:func:`bench.remote.run_portable`).
 
 Both call ``on_result(task, result)`` in the parent as runs finish, in any order; the caller
 keeps the plan's order for tables and files. An interrupt (see :class:`Interrupted`) stops
@@ -191,11 +191,11 @@ class DaskExecutor:
             on_result: OnResult, on_start: OnStart = lambda task: None) -> None:
         from distributed import Client, as_completed
 
+        from bench.remote import run_portable
         from bench.results import run_from_dict
-        from bench.worker import run_portable
 
         try:
-            client = Client(self.address, timeout="20s", set_as_default=False)
+            client = Client(self.address, timeout="20s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"cannot reach the Dask scheduler at {self.address}: "
                              f"{exc}") from None

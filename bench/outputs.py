@@ -25,8 +25,13 @@ from bench.errors import InputError
 
 
 def real_path(path: Path) -> Path:
-    """The file a path ends at (symlinks followed), absolute."""
-    return Path(os.path.realpath(path))
+    """The file a path ends at (symlinks followed), absolute. A magic link that names no
+    file (``/dev/stdout`` on a pipe is ``/proc/self/fd/1`` -> ``pipe:[...]``) stays as given:
+    opening it still reaches the pipe."""
+    real = Path(os.path.realpath(path))
+    if not real.exists() and os.path.exists(path):
+        return Path(os.path.abspath(path))
+    return real
 
 
 def is_special(path: Path) -> bool:

@@ -15,22 +15,18 @@ segfaults inside a solver, or allocates without bound ends only its own run. The
 * limits solver threads (``SolveLimits.threads``, and the usual environment variables for
   libraries and solver binaries that read them).
 
-Two ways to start a child share this code: the local pool forks (the child inherits the
-loaded plugins and cases, see :mod:`bench.executor`), and a Dask task starts
-``python -m bench.worker TASK RESULT`` (a fresh interpreter: forking a multi-threaded Dask
-worker is unsafe), which rebuilds the run from its portable description.
+Two ways to start a child share this code: the local pool forks gridbench itself (the
+child inherits the loaded plugins and cases, see :mod:`bench.executor`), and on a Dask
+worker a single-threaded "zygote" process forks one child per run (:mod:`bench.remote`:
+forking the multi-threaded Dask worker itself would be unsafe).
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import resource
 import signal
-import subprocess
-import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -204,70 +200,3 @@ def lost_run(key: tuple[str, ...], limits: SolveLimits, status: Status, message:
     formulation, variant, case = key[0], key[1], key[2]
     result.checks.extend(check_against(result, book.for_run(formulation, case, variant)))
     return result
-
-
-# ------------------------------------------------------------------ a remote (Dask) task
-
-
-def run_portable(task: dict[str, Any], return_log: bool) -> dict[str, Any]:
-    """Run a portable task in a fresh ``python -m bench.worker`` process with the same
-    watchdog as the local pool; called inside a Dask worker. Returns the run's dict (and its
-    log text when ``return_log``)."""
-    worker = WorkerLimits(**task["worker"])
-    limits = SolveLimits(**task["limits"])
-    with tempfile.TemporaryDirectory(prefix="gridbench-") as folder:
-        task_path, result_path = Path(folder, "task.json"), Path(folder, "result.json")
-        log_path = Path(folder, "solver.log")
-        task_path.write_text(json.dumps(task), encoding="utf-8")
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "bench.worker", str(task_path),
-                                     str(result_path)], stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                proc.wait(timeout=worker.wall_s)
-                killed = False
-            except subprocess.TimeoutExpired:
-                _kill_group(proc.pid)
-                proc.wait()
-                killed = True
-        log_text = log_path.read_text(encoding="utf-8", errors="replace") if return_log else None
-        if killed:
-            return {"lost": [str(Status.TIME_LIMIT), watchdog_message(worker, limits)],
-                    "log": log_text}
-        if not result_path.exists():
-            return {"lost": [str(Status.ERROR), death_message(proc.returncode, worker)],
-                    "log": log_text}
-        return {"run": json.loads(result_path.read_text(encoding="utf-8")), "log": log_text}
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-def _main(task_path: str, result_path: str) -> None:
-    """``python -m bench.worker TASK RESULT``: rebuild the run by name and execute it."""
-    from bench.references import load_references
-    from bench.registry import load_registry
-    from bench.runner import planned_run
-
-    task = json.loads(Path(task_path).read_text(encoding="utf-8"))
-    worker = WorkerLimits(**task["worker"])
-    prepare_child(worker, new_session=False)  # Popen started the session
-    plugins = task["plugins"]
-    registry = load_registry(autoload=plugins.get("autoload"),
-                             requested=plugins.get("requested", ()),
-                             blocked=plugins.get("blocked", ()))
-    book = load_references(registry.reference_files)
-    planned = planned_run(registry, tuple(task["key"]))
-    limits = SolveLimits(**task["limits"])
-    run = run_in_child(planned, registry, book, limits, worker, None)
-    temporary = Path(result_path + ".tmp")
-    temporary.write_text(json.dumps(run), encoding="utf-8")
-    os.replace(temporary, result_path)
-
-
-if __name__ == "__main__":
-    _main(*sys.argv[1:3])

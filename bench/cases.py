@@ -3,6 +3,7 @@ formulation's pydantic schema. Errors become one-line :class:`CaseError` message
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +35,44 @@ class CaseHeader(BaseModel):
     # seconds per solve on this case when the user gives no --time-limit; say why in
     # assumptions
     time_limit_s: float | None = Field(default=None, gt=0)
+    # a run of this case that ends at its time limit is expected (e.g. a case kept to show
+    # that a method does not finish); otherwise such a run fails. Say why in assumptions
+    time_limit_expected: bool = False
+
+
+def non_finite(value: Any, where: str = "", allowed: frozenset[str] = frozenset()
+               ) -> str | None:
+    """Where the first NaN or infinite number in a parsed TOML mapping is (None: nowhere).
+
+    TOML spells them ``nan`` and ``inf``; a typo in a case or reference file must not turn
+    into an infinite cost that passes its own checks. ``allowed`` names fields (keys, at any
+    depth) where +-inf is meaningful, e.g. a variable's unbounded ``upper``; NaN never is."""
+    if isinstance(value, float):
+        if math.isnan(value) or (math.isinf(value) and where.rsplit(".", 1)[-1].split("[")[0]
+                                 not in allowed):
+            return where or "value"
+        return None
+    if isinstance(value, Mapping):
+        items = ((f"{where}.{key}" if where else str(key), item) for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{where}[{k}]", item) for k, item in enumerate(value))
+    else:
+        return None
+    for path, item in items:
+        found = non_finite(item, path, allowed)
+        if found is not None:
+            return found
+    return None
+
+
+def require_finite(raw: Any, origin: str, prefix: str = "",
+                   allowed: frozenset[str] = frozenset()) -> None:
+    """:class:`CaseError` naming the file and field of the first non-finite number."""
+    found = non_finite(raw, prefix, allowed)
+    if found is not None:
+        raise CaseError(f"{origin}: {found}: not a finite number"
+                        + (" (+-inf is allowed only for " + ", ".join(sorted(allowed)) + ")"
+                           if allowed else ""))
 
 
 def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
@@ -96,6 +135,10 @@ def load_case(source: CaseSource, formulation: Formulation) -> Case:
             f"{source.origin}: a case file has exactly two tables, [case] and [data]"
             + (f"; unexpected: {', '.join(sorted(unknown))}" if unknown else "")
         )
+    require_finite(raw["case"], source.origin, "case")
+    # a schema may name fields where +-inf means "unbounded" (NON_FINITE_FIELDS)
+    allowed = frozenset(getattr(formulation.case_schema, "NON_FINITE_FIELDS", ()))
+    require_finite(raw["data"], source.origin, "data", allowed)
     try:
         header = CaseHeader.model_validate(raw["case"])
     except ValidationError as exc:
@@ -128,6 +171,7 @@ def load_case(source: CaseSource, formulation: Formulation) -> Case:
         assumptions=tuple(header.assumptions),
         variants=tuple(header.variants),
         time_limit_s=header.time_limit_s,
+        time_limit_expected=header.time_limit_expected,
         data=data,
         origin=source.origin,
     )

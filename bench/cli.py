@@ -7,6 +7,7 @@ or a run failed, 2 a usage or input error (one line on stderr).
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shlex
@@ -25,7 +26,7 @@ from bench.errors import InputError
 from bench.executor import ENV_SCHEDULER, DaskExecutor, Interrupted, LocalPool, scheduler_address
 from bench.outputs import FileLock, check_output_paths, is_special, real_path, write_text
 from bench.records import PluginProblem, SolveLimits, resolve
-from bench.references import load_references
+from bench.references import check_reference_names, load_references
 from bench.registry import Registry, load_registry
 from bench.report import checks_table, derived_table, markdown_report, runs_table, summary_line
 from bench.results import ResultsFile, environment, read_results
@@ -43,6 +44,19 @@ from bench.worker import (
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+class FiniteFloat(click.FloatRange):
+    """A float range that also refuses nan and inf (click's range lets nan through: every
+    comparison with it is false)."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 def _fail_input(message: str) -> None:
@@ -63,14 +77,15 @@ def _registry(ctx: click.Context) -> Registry:
     return root.meta["registry"]
 
 
-def _warn_problems(problems: list[PluginProblem] | list[str]) -> None:
+def _warn_problems(problems: list[PluginProblem] | list[str], error: bool = False) -> None:
     for problem in problems:
         if isinstance(problem, PluginProblem):
             text = (f"plugin {problem.plugin!r} ({problem.distribution or 'no distribution'}) "
                     f"skipped, {problem.stage}: {problem.error}")
         else:
-            text = f"case skipped: {problem}"
-        click.secho(f"gridbench: warning: {text}", err=True, fg="yellow")
+            text = f"invalid case not run: {problem}"
+        level, colour = ("error", "red") if error else ("warning", "yellow")
+        click.secho(f"gridbench: {level}: {text}", err=True, fg=colour)
 
 
 class PluginGroup(click.Group):
@@ -170,13 +185,13 @@ def _probe(func) -> Any:
               help="Solver (highs, scip, cbc...); naming one also selects non-default solvers.")
 @click.option("-c", "--case", "cases", multiple=True, help="Case name.")
 @click.option("--variant", "variants", multiple=True, help="Formulation variant.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+@click.option("--time-limit", type=FiniteFloat(min=0, min_open=True),
               default=DEFAULT_TIME_LIMIT_S, show_default=True,
               help="Seconds per solve; the watchdog kills a run after this plus a grace "
                    f"({GRACE_FRACTION:g} x the limit + {GRACE_FIXED_S:g} s).")
-@click.option("--grace", "grace_s", type=click.FloatRange(min=0), metavar="SECONDS",
+@click.option("--grace", "grace_s", type=FiniteFloat(min=0), metavar="SECONDS",
               help="Replace the watchdog's grace beyond the time limit.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=SolveLimits().mip_rel_gap,
+@click.option("--mip-gap", type=FiniteFloat(min=0), default=SolveLimits().mip_rel_gap,
               show_default=True, help="Relative MIP gap every solver must close.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Runs at a time, each in its own worker process  [default: the number of "
@@ -186,7 +201,7 @@ def _probe(func) -> Any:
                                       "or tasks on a Dask cluster (gridbench[dask]).")
 @click.option("--scheduler", metavar="ADDRESS",
               help=f"Dask scheduler address for --executor dask (or ${ENV_SCHEDULER}).")
-@click.option("--memory-limit", type=click.FloatRange(min=0, min_open=True), metavar="GB",
+@click.option("--memory-limit", type=FiniteFloat(min=0, min_open=True), metavar="GB",
               help="Memory per run; a run that needs more ends as an error  [default: the "
                    "machine's memory / jobs].")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -201,6 +216,9 @@ def _probe(func) -> Any:
 @click.option("--checks", "show_checks", type=click.Choice(["failed", "all", "none"]),
               default="failed", show_default=True,
               help="Which checks to print after the run table.")
+@click.option("--skip-invalid-cases", "skip_invalid", is_flag=True,
+              help="Run the other cases when a case file does not validate (it is still "
+                   "listed); without it an invalid case fails the run (exit 1).")
 @click.option("--strict", is_flag=True, help="Exit 1 when a plugin or case had to be skipped.")
 @click.pass_context
 def run_command(ctx: click.Context, formulations, backends, solvers, cases, variants,
@@ -208,7 +226,7 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
                 jobs: int | None, executor: str, scheduler: str | None,
                 memory_limit: float | None, json_path: Path | None,
                 resume: bool, report_path: Path | None, log_dir: Path | None,
-                show_checks: str, strict: bool) -> None:
+                show_checks: str, skip_invalid: bool, strict: bool) -> None:
     """Run formulation x variant x case x backend x solver and check the results.
 
     Filters can be repeated (-f a -f b); without filters every formulation runs on its
@@ -225,6 +243,7 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
         check_output_paths({"--json": json_path, "--report": report_path},
                            {"--solver-logs": log_dir})
         book = load_references(registry.reference_files)
+        check_reference_names(book, registry)
         plan = plan_runs(registry, Selection(formulations, variants, cases, backends, solvers))
         pool = _executor(executor, scheduler, jobs, ctx)
         if json_path is not None and not is_special(real_path(json_path)):
@@ -239,7 +258,7 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
     except InputError as exc:
         _fail_input(str(exc))
     _warn_problems(registry.problems)
-    _warn_problems(plan.case_problems)
+    _warn_problems(plan.case_problems, error=not skip_invalid)
     if plan.skipped:
         click.echo(f"gridbench: not installed, skipped: {', '.join(plan.skipped)}", err=True)
 
@@ -247,7 +266,11 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
                                       "mip_rel_gap": mip_gap, "jobs": pool.jobs,
                                       "executor": executor, "solver_threads": pool.threads,
                                       "memory_limit_gb": memory / 2**30 if memory else None,
-                                      "command": " ".join(sys.argv)}, planned=len(tasks))
+                                      "command": " ".join(sys.argv),
+                                      "invalid_cases": plan.case_problems},
+                            planned=len(tasks))
+    results.invalid_cases = 0 if skip_invalid else len(plan.case_problems)
+    published = {t.index: len(book.for_run(t.key[0], t.key[2], t.key[1])) for t in tasks}
     to_run = []
     reusable_runs = reusable(previous) if resume else {}
     for task in tasks:
@@ -264,6 +287,8 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
     try:
         signum = _execute(pool.executor, to_run, registry, book, results)
         results.interrupted = signum is not None
+        results.published_planned = sum(  # a run that cannot state its case checks nothing
+            n for index, n in published.items() if index not in results.skipped_indices())
         results.extra["sections"] = _sections(registry, results)
         doc = results.finish(derived_checks(results.results, book)
                              + agreement_checks(results.results, registry.formulations))
@@ -481,7 +506,7 @@ def _print_run(doc: dict[str, Any], show_checks: str) -> None:
 @cli.command("bench")
 @click.argument("names", nargs=-1)
 @click.option("--repeat", type=click.IntRange(min=1), help="Repeats per run (median kept).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+@click.option("--time-limit", type=FiniteFloat(min=0, min_open=True),
               help="Seconds per solve (default: the benchmark's own).")
 @click.option("-b", "--backend", "backends", multiple=True, help="Only these backends.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),

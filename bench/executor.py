@@ -119,7 +119,7 @@ class LocalPool:
                         _kill(run.process)
                         running.remove(run)
                         on_result(run.task, lost_run(
-                            run.task.key, run.task.limits, Status.TIME_LIMIT,
+                            run.task, Status.TIME_LIMIT,
                             watchdog_message(run.task.worker, run.task.limits), book))
         finally:
             for run in running:  # interrupted: stop every worker, keep none of their runs
@@ -151,7 +151,7 @@ class LocalPool:
     def _outcome(run: _Running, book: ReferenceBook, run_from_dict) -> RunResult:
         if run.payload is not None:
             return run_from_dict(run.payload)
-        return lost_run(run.task.key, run.task.limits, Status.ERROR,
+        return lost_run(run.task, Status.ERROR,
                         death_message(run.process.exitcode, run.task.worker), book)
 
 
@@ -215,7 +215,7 @@ class DaskExecutor:
                 try:
                     answer = future.result()
                 except Exception as exc:  # the task itself failed (worker lost, ...)
-                    on_result(task, lost_run(task.key, task.limits, Status.ERROR,
+                    on_result(task, lost_run(task, Status.ERROR,
                                              f"Dask task failed: {type(exc).__name__}: {exc}",
                                              book))
                     continue
@@ -227,7 +227,7 @@ class DaskExecutor:
                         result.solver_log = str(task.log_path)
                 else:
                     status, message = answer["lost"]
-                    result = lost_run(task.key, task.limits, Status(status), message, book)
+                    result = lost_run(task, Status(status), message, book)
                 on_result(task, result)
         finally:
             for future in futures:  # interrupted: nothing more may run for this plan

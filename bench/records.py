@@ -105,6 +105,7 @@ class Case:
     variants: tuple[str, ...] = ()
     # seconds per solve when the user gives no --time-limit (a case measured to need longer)
     time_limit_s: float | None = None
+    time_limit_expected: bool = False  # ending at the time limit is not a failure here
 
     def runs_by_default(self, variant: str, backend: str, solver: str) -> bool:
         """Whether a run without --variant includes this combination on this case."""
@@ -306,6 +307,7 @@ class RunResult:
     solver_log: str | None = None  # the run's captured solver output (--solver-logs)
     fingerprint: str = ""  # what --resume compares (see bench.resume)
     reused: bool = False  # taken from a previous results file by --resume
+    time_limit_expected: bool = False  # the case declares ending at the limit as expected
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -317,13 +319,16 @@ class RunResult:
 
     @property
     def failed(self) -> bool:
-        """A run fails when a check fails, the solve broke (error, wrong status), or its
-        certificate failed, unless a reference expects exactly that (``certified = 0``)."""
+        """A run fails when a check fails, the solve broke (error, wrong status), it ended
+        at its time limit (unless its case expects that), or its certificate failed, unless
+        a reference expects exactly that (``certified = 0``)."""
         if any(c.verdict is Verdict.FAIL for c in self.checks if c.kind != "certificate"):
             return True
         if self.status is Status.UNCERTIFIED:
             return not any(c.quantity == "certified" and c.kind == "reference"
                            and c.verdict is Verdict.PASS for c in self.checks)
+        if self.status is Status.TIME_LIMIT:
+            return not self.time_limit_expected
         return self.status in (Status.ERROR, Status.INFEASIBLE, Status.UNBOUNDED)
 
 

@@ -17,7 +17,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bench.cases import format_validation_error, read_toml
+from bench.cases import format_validation_error, read_toml, require_finite
 from bench.errors import InputError
 from bench.records import Fidelity
 
@@ -114,6 +114,7 @@ class Reference:
     on_mismatch: Mismatch
     note: str
     source: str = ""
+    origin: str = ""  # the reference file, for messages
 
     @property
     def label(self) -> str:
@@ -136,6 +137,7 @@ class DerivedReference:
     fidelity_note: str
     on_mismatch: Mismatch
     note: str
+    origin: str = ""
 
 
 @dataclass
@@ -165,8 +167,10 @@ def _resolve(entry: _Labelled, group: _Labelled | None, origin: str, what: str):
 
 
 def load_reference_file(path: Path) -> ReferenceFile:
+    raw = read_toml(path)
+    require_finite(raw, str(path))  # an infinite tolerance would accept anything
     try:
-        return ReferenceFile.model_validate(read_toml(path))
+        return ReferenceFile.model_validate(raw)
     except ValidationError as exc:
         raise InputError(f"{path}: {format_validation_error(exc)}") from None
 
@@ -189,15 +193,44 @@ def load_references(paths: list[Path]) -> ReferenceBook:
                     book.references.append(Reference(
                         parsed.formulation, group.case, variant, quantity, entry.value,
                         entry.unit, tolerance, parsed.seed, entry.where, fidelity, note,
-                        mismatch, entry.note or group.note, group.source))
+                        mismatch, entry.note or group.note, group.source, str(path)))
         for derived in parsed.derived:
             fidelity, tolerance, note, mismatch = _resolve(derived, None, str(path), derived.name)
             for variant in derived.variants:
                 book.derived.append(DerivedReference(
                     parsed.formulation, variant, derived.name, tuple(derived.terms),
                     derived.value, derived.unit, tolerance, parsed.seed, derived.where,
-                    fidelity, note, mismatch, derived.note))
+                    fidelity, note, mismatch, derived.note, str(path)))
     return book
+
+
+def check_reference_names(book: ReferenceBook, registry) -> None:
+    """A reference naming a formulation, case or variant that is not registered would
+    silently check nothing: an :class:`InputError` naming the file and the entry."""
+    for ref in book.references:
+        _check_names(ref.origin, f"{ref.case}.{ref.quantity}", ref.formulation, ref.case,
+                     ref.variant, registry)
+    for ref in book.derived:
+        for term in ref.terms:
+            _check_names(ref.origin, f"derived {ref.name}", ref.formulation, term.case,
+                         ref.variant, registry)
+
+
+def _check_names(origin: str, entry: str, formulation: str, case: str, variant: str,
+                 registry) -> None:
+    known = registry.formulations.get(formulation)
+    if known is None:
+        raise InputError(f"{origin}: formulation {formulation!r} is not registered "
+                         f"(known: {', '.join(sorted(registry.formulations))})")
+    source = registry.cases.get(case)
+    if source is None or source.formulation != formulation:
+        mine = sorted(n for n, c in registry.cases.items() if c.formulation == formulation)
+        raise InputError(f"{origin}: {entry}: case {case!r} is not a {formulation} case "
+                         f"(known: {', '.join(mine) or 'none'})")
+    names = [v.name for v in known.variants]
+    if variant not in names:
+        raise InputError(f"{origin}: {entry}: variant {variant!r} is not a variant of "
+                         f"{formulation} (known: {', '.join(names)})")
 
 
 def errors(expected: float, actual: float) -> tuple[float, float | None]:

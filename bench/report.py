@@ -88,9 +88,15 @@ def summary_line(summary: dict[str, Any]) -> str:
     expected = summary.get("expected_failures", 0)
     documented = (f", {expected} expected failures (certificates that references expect to "
                   "fail)") if expected else ""
+    published = ""
+    if "published_planned" in summary:
+        published = (f"; published values checked: {summary['published_checked']} of "
+                     f"{summary['published_planned']} planned")
+    invalid = (f"; {summary['invalid_cases']} invalid case(s) not run"
+               if summary.get("invalid_cases") else "")
     return (f"{verdict}: {summary['runs']} runs ({statuses}); checks: {summary['passed']} passed, "
             f"{summary['failed']} failed{documented}, {summary['deviations']} deviations "
-            f"of {summary['checks']}")
+            f"of {summary['checks']}{published}{invalid}")
 
 
 def markdown_report(doc: dict[str, Any]) -> str:

@@ -74,6 +74,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "solver_log": result.solver_log,
         "fingerprint": result.fingerprint,
         "reused": result.reused,
+        "time_limit_expected": result.time_limit_expected,
     }
 
 
@@ -100,7 +101,8 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         solver_time_s=data.get("solver_time_s"), time_limit_s=data.get("time_limit_s"),
         model_size=ModelSize(**size) if size else None, message=data.get("message", ""),
         traceback=data.get("traceback", ""), solver_log=data.get("solver_log"),
-        fingerprint=data.get("fingerprint", ""), reused=bool(data.get("reused", False)))
+        fingerprint=data.get("fingerprint", ""), reused=bool(data.get("reused", False)),
+        time_limit_expected=bool(data.get("time_limit_expected", False)))
 
 
 def derived_to_dict(derived: DerivedResult) -> dict[str, Any]:
@@ -140,9 +142,13 @@ def environment(registry: Registry) -> dict[str, Any]:
 
 
 def summarise(results: list[RunResult], derived: list[DerivedResult], *,
-              planned: int | None = None, interrupted: bool = False) -> dict[str, Any]:
+              planned: int | None = None, interrupted: bool = False,
+              invalid_cases: int = 0, published_planned: int | None = None
+              ) -> dict[str, Any]:
     """Counts for the summary line. ``ok`` needs every planned run finished (none lost to
-    an interrupt), no failing run and no failing check across runs."""
+    an interrupt), no failing run, no failing check across runs, no invalid case (unless
+    skipped on purpose: then ``invalid_cases`` is 0) and every published value planned for
+    the runs actually checked (compared with a computed number)."""
     checks = [c for r in results for c in r.checks] + [d.check for d in derived]
     verdicts = Counter(str(c.verdict) for c in checks)
     # failed certificates of runs whose references expect exactly that (certified = 0)
@@ -150,6 +156,10 @@ def summarise(results: list[RunResult], derived: list[DerivedResult], *,
                    for r in results if not r.failed for c in r.checks)
     statuses = Counter(str(r.status) for r in results)
     failed_runs = [r for r in results if r.failed]
+    published = [c for r in results for c in r.checks if c.kind == "reference"]
+    published_checked = sum(c.actual is not None for c in published)
+    if published_planned is None:
+        published_planned = len(published)
     return {
         "runs": len(results),
         "statuses": dict(sorted(statuses.items())),
@@ -160,11 +170,15 @@ def summarise(results: list[RunResult], derived: list[DerivedResult], *,
         "deviations": verdicts.get(str(Verdict.DEVIATION), 0),
         "failed_runs": len(failed_runs) + sum(d.check.verdict is Verdict.FAIL for d in derived),
         "ok": (not failed_runs and not any(d.check.verdict is Verdict.FAIL for d in derived)
-               and not interrupted and (planned is None or planned == len(results))),
+               and not interrupted and (planned is None or planned == len(results))
+               and not invalid_cases and published_checked == published_planned),
         "unavailable": statuses.get(str(Status.UNAVAILABLE), 0),
         "planned": len(results) if planned is None else planned,
         "reused": sum(r.reused for r in results),
         "interrupted": interrupted,
+        "invalid_cases": invalid_cases,
+        "published_planned": published_planned,
+        "published_checked": published_checked,
     }
 
 
@@ -178,6 +192,9 @@ class ResultsFile:
         self.meta = {**meta, "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
         self.planned = planned
         self.interrupted = False
+        self.invalid_cases = 0  # cases that failed validation and were not skipped on purpose
+        # published values the plan's runs are to be checked against (None: those it has)
+        self.published_planned: int | None = None
         self._runs: dict[int, RunResult] = {}
         self.derived: list[DerivedResult] = []
         self.extra: dict[str, Any] = {}
@@ -186,6 +203,11 @@ class ResultsFile:
     @property
     def results(self) -> list[RunResult]:
         return [self._runs[index] for index in sorted(self._runs)]
+
+    def skipped_indices(self) -> set[int]:
+        """Runs that checked nothing on purpose: not applicable, or solver not installed."""
+        return {i for i, r in self._runs.items()
+                if r.status in (Status.NOT_APPLICABLE, Status.UNAVAILABLE)}
 
     def add(self, result: RunResult, index: int | None = None) -> None:
         """Record a finished run at its position in the plan (default: after the last)."""
@@ -207,7 +229,9 @@ class ResultsFile:
             "runs": [run_to_dict(r) for r in results],
             "derived_checks": [derived_to_dict(d) for d in self.derived],
             "summary": summarise(results, self.derived, planned=self.planned,
-                                 interrupted=self.interrupted),
+                                 interrupted=self.interrupted,
+                                 invalid_cases=self.invalid_cases,
+                                 published_planned=self.published_planned),
             **self.extra,
         }
 

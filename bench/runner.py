@@ -192,7 +192,8 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
         limits = replace(limits, time_limit_s=time_limit)
     formulation, variant, case = planned.formulation, planned.variant, planned.case
     result = RunResult(formulation.name, variant.name, case.name, planned.backend,
-                       planned.solver.name, Status.ERROR, time_limit_s=limits.time_limit_s)
+                       planned.solver.name, Status.ERROR, time_limit_s=limits.time_limit_s,
+                       time_limit_expected=case.time_limit_expected)
     backend = registry.backends[planned.backend]
     if not _available(planned.solver):
         result.status = Status.UNAVAILABLE

@@ -191,12 +191,14 @@ def watchdog_message(worker: WorkerLimits, limits: SolveLimits) -> str:
             " s for build, translation and checks)")
 
 
-def lost_run(key: tuple[str, ...], limits: SolveLimits, status: Status, message: str,
-             book: ReferenceBook) -> RunResult:
+def lost_run(task: RunTask, status: Status, message: str, book: ReferenceBook) -> RunResult:
     """The record of a run whose worker gave no result: killed, crashed or exited."""
     from bench.validation import check_against
 
-    result = RunResult(*key, status=status, message=message, time_limit_s=limits.time_limit_s)
+    key = task.key
+    result = RunResult(*key, status=status, message=message,
+                       time_limit_s=task.limits.time_limit_s,
+                       time_limit_expected=task.planned.case.time_limit_expected)
     formulation, variant, case = key[0], key[1], key[2]
     result.checks.extend(check_against(result, book.for_run(formulation, case, variant)))
     return result

@@ -13,7 +13,7 @@ the printed problem::
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -61,6 +61,9 @@ class Row(_Strict):
 
 
 class BilevelTextbookData(_Strict):
+    # +-inf means "unbounded" for a variable's bounds only (bench.cases.require_finite)
+    NON_FINITE_FIELDS: ClassVar[frozenset[str]] = frozenset({"lower", "upper"})
+
     leader: list[LeaderVariable]
     follower: list[FollowerVariable]
     leader_objective: Objective

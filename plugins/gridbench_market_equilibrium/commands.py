@@ -51,6 +51,7 @@ def sensitivity_rows(case_name: str, lambdas: list[float], alphas: list[float],
                      backend: str = "pyomo", solver: str = "highs",
                      time_limit: float = 60.0) -> list[dict]:
     """One dict per (lambda_d, alpha): quantities, status and whether every check passed."""
+    from bench.capture import captured_output
     from bench.references import ReferenceBook
     from bench.runner import PlannedRun, execute
 
@@ -66,8 +67,9 @@ def sensitivity_rows(case_name: str, lambdas: list[float], alphas: list[float],
             data = type(data).model_validate(data.model_dump())  # fresh cached properties
             point = replace(case, name=f"{case_name}[lambda_d={lambda_d},alpha={alpha}]",
                             data=data)
-            result = execute(PlannedRun(formulation, formulation.variants[0], point, backend,
-                                        spec), registry, book, time_limit)
+            with captured_output(None):  # solver banners stay out of the table
+                result = execute(PlannedRun(formulation, formulation.variants[0], point,
+                                            backend, spec), registry, book, time_limit)
             failed = [c.quantity for c in result.checks if c.verdict != "pass"]
             pattern = next((c.note.rsplit("best x = ", 1)[-1] for c in result.checks
                             if c.quantity == "enumeration_optimum"), "")

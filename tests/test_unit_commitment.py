@@ -78,3 +78,22 @@ def test_independent_check_catches_a_bad_solution(registry):
     failed = {c.quantity for c in uc.verify(data, "as_published", solution)
               if c.verdict is Verdict.FAIL}
     assert {"demand", "objective_recomputed"} <= failed
+
+
+def test_variables_pulp_never_used_are_zeros_not_nan(registry, book):
+    """With every start-up cost 0, `as_published` leaves the start-up variables in no row and
+    not in the objective: PuLP never hands them to the solver and returns None for them.
+    They must read as 0 (a valid optimum), not NaN that fails every check."""
+    from dataclasses import replace
+
+    plan = plan_runs(registry, Selection(formulations=("unit_commitment",),
+                                         cases=("uc_seed_reserve",), variants=("as_published",),
+                                         backends=("pulp",), solvers=("cbc",)))
+    (planned,) = plan.runs
+    data = planned.case.data
+    free = type(data).model_validate(data.model_dump() | {
+        "startup_cost": [0.0] * len(data.startup_cost)})
+    result = execute(replace(planned, case=replace(planned.case, data=free)), registry, book, 60)
+    assert result.status is Status.OPTIMAL
+    failing = [c for c in result.checks if c.kind == "solution" and c.verdict is not Verdict.PASS]
+    assert not failing, failing

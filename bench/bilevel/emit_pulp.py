@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.bilevel.reformulate import BIN, INT, SingleLevelModel
+from bench.pulp_values import values_of
 
 # PuLP solver classes that receive SOS sets (they write an LP file or pass them natively)
 _SOS_AWARE = ("CPLEX_CMD", "CPLEX_PY", "GUROBI", "GUROBI_CMD", "XPRESS", "XPRESS_PY",
@@ -87,7 +88,6 @@ def to_pulp(model: SingleLevelModel):
         prob.sos1[f"sos{k}"] = {ref[j]: float(w) for j, w in zip(members, weights, strict=True)}
 
     def extract() -> np.ndarray:
-        return np.array([np.nan if var.varValue is None else float(var.varValue)
-                         for var in ref])
+        return values_of(ref)
 
     return prob, extract

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pulp
 
+from bench.pulp_values import value_of, values_of
 from bench.records import BuiltModel, Solution
 from gridbench_market_equilibrium.checks import solution_arrays
 from gridbench_market_equilibrium.data import MarketData
@@ -56,12 +57,12 @@ def build(data: MarketData, variant: str) -> BuiltModel:
 
     def extract() -> Solution:
         def vector(var) -> np.ndarray:
-            return np.array([var[i].value() for i in N], dtype=float)
+            return values_of(var[i] for i in N)
 
         return Solution(solution_arrays(
-            x=vector(x), Q_i=vector(Q_i), phi=vector(phi), GF=GF.value(), Q=Q.value(),
-            zeta=zeta.value(), v=np.array([v[s].value() for s in S], dtype=float),
-            eta=vector(eta), w=np.array([[w[i, s].value() for s in S] for i in N], dtype=float)),
+            x=vector(x), Q_i=vector(Q_i), phi=vector(phi), GF=value_of(GF), Q=value_of(Q),
+            zeta=value_of(zeta), v=values_of(v[s] for s in S),
+            eta=vector(eta), w=np.array([values_of(w[i, s] for s in S) for i in N])),
             None)
 
     return BuiltModel(prob, extract)

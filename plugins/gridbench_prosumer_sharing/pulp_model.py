@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pulp
 
+from bench.pulp_values import values_of
 from bench.records import BuiltModel, Solution
 from gridbench_prosumer_sharing.data import ProsumerSharingData
 from gridbench_prosumer_sharing.welfare import (
@@ -89,9 +90,9 @@ def build(data: ProsumerSharingData, variant: str) -> BuiltModel:
             prob += Qdis[i, t] <= hi["Qdis"][i][t] * (1 - charging[i, t]), f"discharge_off_{i}_{t}"
 
     def extract() -> Solution:
-        values = {n: np.array([[x[n][i, t].varValue for t in T] for i in N], dtype=float)
+        values = {n: np.array([values_of(x[n][i, t] for t in T) for i in N])
                   for n in QUADRATIC_VARIABLES}
-        values["E"] = np.array([[E[i, t].varValue for t in T] for i in N], dtype=float)
+        values["E"] = np.array([values_of(E[i, t] for t in T) for i in N])
         if not binaries:
             duals = [prob.get_constraint_by_name(f"sharing_{t}").pi for t in T]
             if all(d is not None for d in duals):

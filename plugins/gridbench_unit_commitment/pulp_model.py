@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pulp
 
+from bench.pulp_values import values_of
 from bench.records import BuiltModel, Solution
 from gridbench_unit_commitment.checks import STARTUP_COUPLED
 from gridbench_unit_commitment.data import UnitCommitmentData
@@ -42,7 +43,7 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
             prob += w[g, t] >= z[g, t] - on_before, f"startup_{g}_{t}"
 
     def extract() -> Solution:
-        values = {name: np.array([[var[g, t].value() for t in T] for g in G], dtype=float)
+        values = {name: np.array([values_of(var[g, t] for t in T) for g in G])
                   for name, var in (("z", z), ("w", w), ("x", x))}
         return Solution(values, None)
 

@@ -6,6 +6,9 @@ tests put this folder on PYTHONPATH). Each variant is one way a run can end badl
 bound; ``sys_exit`` calls ``sys.exit(0)``; ``banner`` writes to fds 1 and 2 from C and from
 Python (like a solver) and then returns the sum; ``slow`` sleeps SLOW_S seconds (counted in
 MISBEHAVING_COUNT_DIR when set, one file per solve, for resume tests).
+
+MISBEHAVING_REFERENCE names a reference file to register; MISBEHAVING_EXTRA_CASE is the
+TOML text of one more case (``numbers_extra``), e.g. an invalid one.
 """
 
 from __future__ import annotations
@@ -101,4 +104,17 @@ def gridbench_formulations():
 
 @hookimpl
 def gridbench_cases():
-    return [_case(f"numbers_{k}", [1.0, 2.0, float(k)]) for k in range(4)]
+    cases = [_case(f"numbers_{k}", [1.0, 2.0, float(k)]) for k in range(4)]
+    extra = os.environ.get("MISBEHAVING_EXTRA_CASE")
+    if extra:
+        import tomllib
+
+        cases.append(CaseSource("numbers_extra", "misbehaving", lambda: tomllib.loads(extra),
+                                "MISBEHAVING_EXTRA_CASE"))
+    return cases
+
+
+@hookimpl
+def gridbench_references():
+    path = os.environ.get("MISBEHAVING_REFERENCE")
+    return [path] if path else []

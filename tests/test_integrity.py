@@ -1,0 +1,118 @@
+"""A green run means every check ran and passed (issue 12, first part): nothing a reference
+or case file says is dropped silently, and no non-finite number slips through."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_engine import misbehaving
+
+from bench.records import RunResult, Status
+
+REFERENCE = """
+formulation = "{formulation}"
+seed = "tests"
+[[reference]]
+case = "{case}"
+variants = ["{variant}"]
+fidelity = "exact"
+tolerance = {tolerance}
+[reference.quantities]
+total = {{ value = {value}, unit = "1", where = "tests" }}
+"""
+
+
+def reference(tmp_path, formulation="misbehaving", case="numbers_1", variant="fine",
+              tolerance="{ rel = 1e-9 }", value="4.0"):
+    path = tmp_path / "reference.toml"
+    path.write_text(REFERENCE.format(formulation=formulation, case=case, variant=variant,
+                                     tolerance=tolerance, value=value))
+    return {"MISBEHAVING_REFERENCE": str(path)}
+
+
+def test_a_matching_reference_is_checked_and_counted(tmp_path):
+    out = tmp_path / "out.json"
+    proc = misbehaving("run", "--variant", "fine", "--json", str(out),
+                       env=reference(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["published_planned"] == summary["published_checked"] == 1
+    assert "published values checked: 1 of 1 planned" in proc.stdout
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"case": "numbers_9"}, "case 'numbers_9' is not a misbehaving case"),
+    ({"variant": "fien"}, "variant 'fien' is not a variant of misbehaving"),
+    ({"formulation": "misbehavin"}, "formulation 'misbehavin' is not registered"),
+    ({"tolerance": "{ rel = inf }"}, "tolerance.rel: not a finite number"),
+    ({"value": "nan"}, "not a finite number"),
+])
+def test_a_reference_that_would_check_nothing_is_an_input_error(tmp_path, change, message):
+    proc = misbehaving("run", "--variant", "fine", env=reference(tmp_path, **change))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "reference.toml" in proc.stderr and message in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+CASE = """
+[case]
+name = "numbers_extra"
+formulation = "misbehaving"
+description = "test"
+fidelity = "exact"
+provenance = "tests"
+[data]
+numbers = [1.0, {number}]
+"""
+
+
+@pytest.mark.parametrize("number", ["nan", "inf", "-inf"])
+def test_a_non_finite_number_in_a_case_is_refused(number):
+    proc = misbehaving("run", "--variant", "fine", "-c", "numbers_extra",
+                       env={"MISBEHAVING_EXTRA_CASE": CASE.format(number=number)})
+    assert proc.returncode == 2
+    assert "data.numbers[1]: not a finite number" in proc.stderr
+
+
+def test_an_invalid_case_fails_a_default_run_unless_skipped_on_purpose(tmp_path):
+    env = {"MISBEHAVING_EXTRA_CASE": CASE.format(number='"two"')}
+    out = tmp_path / "out.json"
+    proc = misbehaving("run", "--variant", "fine", "--json", str(out), env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "gridbench: error: invalid case not run: MISBEHAVING_EXTRA_CASE" in proc.stderr
+    assert "1 invalid case(s) not run" in proc.stdout
+    assert json.loads(out.read_text())["summary"]["ok"] is False
+    skipped = misbehaving("run", "--variant", "fine", "--skip-invalid-cases", env=env)
+    assert skipped.returncode == 0
+    assert "gridbench: warning: invalid case not run" in skipped.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_time_limit_must_be_a_finite_number(value):
+    proc = misbehaving("run", "--time-limit", value)
+    assert proc.returncode == 2 and "not a finite number" in proc.stderr
+
+
+def test_a_run_at_its_time_limit_fails_unless_the_case_expects_it():
+    run = RunResult("f", "v", "c", "b", "s", Status.TIME_LIMIT)
+    assert run.failed
+    run.time_limit_expected = True
+    assert not run.failed
+
+
+def test_prosumer_infinite_charge_cost_is_refused(registry):
+    from bench.cases import CaseError, load_case, read_toml
+    from bench.records import CaseSource
+
+    formulation = registry.formulations["prosumer_sharing"]
+    source = registry.cases["prosumer_seed_2"]
+    raw = read_toml(__import__("pathlib").Path(source.origin))
+    data = dict(raw["data"])
+    key = next(k for k in data if k.startswith("charge_c"))
+    value = data[key]
+    data[key] = float("inf") if not isinstance(value, list) else [float("inf")] * len(value)
+    broken = CaseSource(source.name, source.formulation, lambda: {**raw, "data": data},
+                        source.origin)
+    with pytest.raises(CaseError, match="not a finite number"):
+        load_case(broken, formulation)

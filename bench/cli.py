@@ -32,6 +32,7 @@ from bench.report import checks_table, derived_table, markdown_report, runs_tabl
 from bench.results import ResultsFile, environment, read_results
 from bench.resume import durations, fingerprint, reusable, reuse
 from bench.runner import DEFAULT_TIME_LIMIT_S, Selection, plan_runs
+from bench.user_files import add_user_files
 from bench.validation import agreement_checks, derived_checks
 from bench.worker import (
     GRACE_FIXED_S,
@@ -185,6 +186,13 @@ def _probe(func) -> Any:
               help="Solver (highs, scip, cbc...); naming one also selects non-default solvers.")
 @click.option("-c", "--case", "cases", multiple=True, help="Case name.")
 @click.option("--variant", "variants", multiple=True, help="Formulation variant.")
+@click.option("--case-file", "case_files", multiple=True, metavar="PATH",
+              type=click.Path(dir_okay=False),
+              help="Run a case file of your own (its [case] formulation names a registered "
+                   "formulation); repeatable. Only these cases run unless -c names more.")
+@click.option("--reference-file", "reference_files", multiple=True, metavar="PATH",
+              type=click.Path(dir_okay=False),
+              help="Published values for your cases (reference_results/README.md format).")
 @click.option("--time-limit", type=FiniteFloat(min=0, min_open=True),
               default=DEFAULT_TIME_LIMIT_S, show_default=True,
               help="Seconds per solve; the watchdog kills a run after this plus a grace "
@@ -222,6 +230,7 @@ def _probe(func) -> Any:
 @click.option("--strict", is_flag=True, help="Exit 1 when a plugin or case had to be skipped.")
 @click.pass_context
 def run_command(ctx: click.Context, formulations, backends, solvers, cases, variants,
+                case_files: tuple[str, ...], reference_files: tuple[str, ...],
                 time_limit: float, grace_s: float | None, mip_gap: float,
                 jobs: int | None, executor: str, scheduler: str | None,
                 memory_limit: float | None, json_path: Path | None,
@@ -242,10 +251,11 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
             raise InputError("--resume needs --json FILE (the results file to continue)")
         check_output_paths({"--json": json_path, "--report": report_path},
                            {"--solver-logs": log_dir})
+        cases = (*cases, *add_user_files(registry, case_files, reference_files))
         book = load_references(registry.reference_files)
         check_reference_names(book, registry)
         plan = plan_runs(registry, Selection(formulations, variants, cases, backends, solvers))
-        pool = _executor(executor, scheduler, jobs, ctx)
+        pool = _executor(executor, scheduler, jobs, ctx, case_files, reference_files)
         if json_path is not None and not is_special(real_path(json_path)):
             lock = FileLock(json_path).acquire()
         previous = _previous(json_path, resume)
@@ -327,7 +337,9 @@ class _Pool:
     default_memory_bytes: int | None
 
 
-def _executor(kind: str, scheduler: str | None, jobs: int | None, ctx: click.Context) -> _Pool:
+def _executor(kind: str, scheduler: str | None, jobs: int | None, ctx: click.Context,
+              case_files: tuple[str, ...] = (), reference_files: tuple[str, ...] = ()
+              ) -> _Pool:
     cores = usable_cores()
     if kind == "dask":
         address = scheduler_address(scheduler)
@@ -336,7 +348,10 @@ def _executor(kind: str, scheduler: str | None, jobs: int | None, ctx: click.Con
         plugins, no_autoload = ctx.find_root().meta.get("plugin_args", ((), False))
         plugin_args = {"requested": [p for p in plugins if not p.startswith("no:")],
                        "blocked": [p[3:] for p in plugins if p.startswith("no:")],
-                       "autoload": False if no_autoload else None}
+                       "autoload": False if no_autoload else None,
+                       # the workers read the user's files too (same paths: shared storage)
+                       "case_files": [str(Path(p).resolve()) for p in case_files],
+                       "reference_files": [str(Path(p).resolve()) for p in reference_files]}
         # a Dask worker runs as many tasks as it has threads: one solver thread each
         return _Pool(DaskExecutor(address, plugin_args), jobs or cores, 1, None)
     if scheduler:

@@ -183,9 +183,13 @@ def _serve(plugin_args: dict[str, Any]) -> None:
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # whatever a plugin or library prints must not reach the protocol
+    from bench.user_files import add_user_files
+
     registry = load_registry(autoload=plugin_args.get("autoload"),
                              requested=plugin_args.get("requested", ()),
                              blocked=plugin_args.get("blocked", ()))
+    add_user_files(registry, plugin_args.get("case_files", ()),
+                   plugin_args.get("reference_files", ()))
     book = load_references(registry.reference_files)
     _preload()
     children: set[int] = set()

@@ -26,7 +26,7 @@ from bench.errors import InputError
 from bench.executor import ENV_SCHEDULER, DaskExecutor, Interrupted, LocalPool, scheduler_address
 from bench.outputs import FileLock, check_output_paths, is_special, real_path, write_text
 from bench.records import PluginProblem, SolveLimits, resolve
-from bench.references import check_reference_names, load_references
+from bench.references import load_reference_book
 from bench.registry import Registry, load_registry
 from bench.report import checks_table, derived_table, markdown_report, runs_table, summary_line
 from bench.results import ResultsFile, environment, read_results
@@ -252,8 +252,7 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
         check_output_paths({"--json": json_path, "--report": report_path},
                            {"--solver-logs": log_dir})
         cases = (*cases, *add_user_files(registry, case_files, reference_files))
-        book = load_references(registry.reference_files)
-        check_reference_names(book, registry)
+        book, reference_problems = load_reference_book(registry)
         plan = plan_runs(registry, Selection(formulations, variants, cases, backends, solvers))
         pool = _executor(executor, scheduler, jobs, ctx, case_files, reference_files)
         if json_path is not None and not is_special(real_path(json_path)):
@@ -266,6 +265,7 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
         tasks = _tasks(plan, registry, limits, memory, log_dir, previous, own_limits=not given,
                        grace_s=grace_s)
     except InputError as exc:
+        _warn_problems(registry.problems)  # e.g. why a formulation is missing
         _fail_input(str(exc))
     _warn_problems(registry.problems)
     _warn_problems(plan.case_problems, error=not skip_invalid)
@@ -280,6 +280,7 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
                                       "invalid_cases": plan.case_problems},
                             planned=len(tasks))
     results.invalid_cases = 0 if skip_invalid else len(plan.case_problems)
+    results.invalid_references = len(reference_problems)
     published = {t.index: len(book.for_run(t.key[0], t.key[2], t.key[1])) for t in tasks}
     to_run = []
     reusable_runs = reusable(previous) if resume else {}
@@ -555,7 +556,7 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
         _fail_input(f"unknown benchmark {', '.join(map(repr, unknown))} "
                     f"(known: {', '.join(sorted(registry.benchmarks)) or 'none'})")
     try:
-        book = load_references(registry.reference_files)
+        book, _ = load_reference_book(registry)
     except InputError as exc:
         _fail_input(str(exc))
     all_rows = []

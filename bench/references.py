@@ -239,3 +239,49 @@ def errors(expected: float, actual: float) -> tuple[float, float | None]:
     if math.isnan(abs_err):
         return math.inf, None
     return abs_err, rel_err
+
+
+def load_reference_book(registry) -> tuple[ReferenceBook, list[str]]:
+    """Every reference file of the registry, each loaded and name-checked on its own.
+
+    A plugin's broken file (unreadable, invalid, or naming an unknown formulation, case or
+    variant) is that plugin's problem only: it is reported, the plugin's formulations are
+    left out (their published values could not be checked), and the other formulations run.
+    A file the user named (``--reference-file``) is the user's input: an InputError.
+    Returns the book and one message per file left out."""
+    from bench.records import PluginProblem
+
+    book = ReferenceBook([], [])
+    problems: list[str] = []
+    seen: set[str] = set()
+    for path in registry.reference_files:
+        owner = registry.owner.get(("reference", str(path)), "?")
+        try:
+            part = load_references([path])
+            check_reference_names(part, registry)
+            _no_repeats(part, book, path)
+        except InputError as exc:
+            if owner == "--reference-file":
+                raise
+            dropped = sorted(name for (kind, name), who in registry.owner.items()
+                             if kind == "formulation" and who == owner
+                             and name in registry.formulations)
+            for name in dropped:
+                registry.formulations.pop(name, None)
+            registry.problems.append(PluginProblem(
+                owner, "", "references", f"{exc}; not run: {', '.join(dropped) or 'nothing'}"))
+            problems.append(str(exc))
+            continue
+        seen.add(str(path))
+        book.references.extend(part.references)
+        book.derived.extend(part.derived)
+    return book, problems
+
+
+def _no_repeats(part: ReferenceBook, book: ReferenceBook, path: Path) -> None:
+    have = {(r.formulation, r.case, r.variant, r.quantity, r.source) for r in book.references}
+    for r in part.references:
+        key = (r.formulation, r.case, r.variant, r.quantity, r.source)
+        if key in have:
+            raise InputError(f"{path}: {'/'.join(k for k in key if k)} has two reference "
+                             "values (another file gives it too)")

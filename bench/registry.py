@@ -86,6 +86,7 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.registry = Registry()
         self._dist_of: dict[str, tuple[str, str]] = {}
+        self._clashes: set[tuple[str, str]] = set()  # names two plugins offered
 
     # ------------------------------------------------------------------ loading
 
@@ -178,15 +179,16 @@ class PluginHost:
              "gridbench_commands")
 
     def _gather(self) -> dict[str, dict[str, list[Any]]]:
-        """Call every hook on every plugin separately. A plugin that raises in any hook is
-        reported and skipped as a whole: none of its contributions is kept."""
+        """Call every hook on every plugin separately. A plugin that raises in any hook, or
+        returns something that is not a list of what the hook promises, is reported and
+        skipped as a whole: none of its contributions is kept."""
         gathered: dict[str, dict[str, list[Any]]] = {}
         failed: set[str] = set()
         for hook_name in self.HOOKS:
             for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                 name = impl.plugin_name
                 try:
-                    items = list(impl.function() or ())
+                    items = _checked_items(hook_name, impl.function())
                 except Exception as exc:
                     self._problem(name, self._dist_of.get(name, ("?",))[0],
                                   f"hook {hook_name}", _short_error(exc))
@@ -226,15 +228,61 @@ class PluginHost:
             self._add(reg.commands, command.name, command, "command", plugin)
 
     def _add(self, table: dict, key: Any, item: Any, kind: str, plugin: str) -> None:
-        """First registration wins; a second plugin offering the same name is reported."""
+        """A name offered by two plugins is used from neither: both are named in a problem
+        (a plugin must not take over another's formulation, solver or case silently)."""
         label = "/".join(key) if isinstance(key, tuple) else key
-        if key in table:
-            first = self.registry.owner.get((kind, label), "?")
-            self._problem(plugin, self._dist_of.get(plugin, ("?",))[0], f"hook ({kind})",
-                          f"{kind} {label!r} is already provided by plugin {first!r}; ignored")
+        first = self.registry.owner.get((kind, label))
+        if first is not None:
+            for who in {first, plugin}:
+                self._problem(who, self._dist_of.get(who, ("?",))[0], f"hook ({kind})",
+                              f"{kind} {label!r} is provided by plugins {first!r} and "
+                              f"{plugin!r}; neither is used")
+            table.pop(key, None)
+            self._clashes.add((kind, label))
+            return
+        if (kind, label) in self._clashes:
             return
         table[key] = item
         self.registry.owner[(kind, label)] = plugin
+
+
+def _checked_items(hook_name: str, returned: Any) -> list[Any]:
+    """The hook's items, or TypeError naming what is wrong (never a crash later on)."""
+    if returned is None:
+        return []
+    if isinstance(returned, str | bytes) or not isinstance(returned, Iterable):
+        raise TypeError(f"returned {type(returned).__name__}, not a list")
+    items = list(returned)
+    expected = _EXPECTED[hook_name]
+    for item in items:
+        if not expected[0](item):
+            raise TypeError(f"returned a {type(item).__name__} where a list of {expected[1]} "
+                            "is expected")
+    return items
+
+
+def _is_backend(item: Any) -> bool:
+    return isinstance(getattr(item, "name", None), str) and all(
+        callable(getattr(item, attr, None))
+        for attr in ("available", "version", "solve", "model_size"))
+
+
+def _is_command(item: Any) -> bool:
+    import click
+
+    return isinstance(item, click.Command)
+
+
+_EXPECTED: dict[str, tuple[Any, str]] = {
+    "gridbench_backends": (_is_backend, "backend adapters (name, available, version, solve, "
+                                        "model_size)"),
+    "gridbench_solvers": (lambda item: isinstance(item, SolverSpec), "SolverSpec"),
+    "gridbench_formulations": (lambda item: isinstance(item, Formulation), "Formulation"),
+    "gridbench_cases": (lambda item: isinstance(item, CaseSource), "CaseSource"),
+    "gridbench_references": (lambda item: isinstance(item, str | os.PathLike), "paths"),
+    "gridbench_benchmarks": (lambda item: isinstance(item, Benchmark), "Benchmark"),
+    "gridbench_commands": (_is_command, "click commands"),
+}
 
 
 def load_registry(

@@ -177,7 +177,7 @@ def _child(request: dict[str, Any], registry, book) -> None:
 
 
 def _serve(plugin_args: dict[str, Any]) -> None:
-    from bench.references import load_references
+    from bench.references import load_reference_book
     from bench.registry import load_registry
 
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
@@ -190,7 +190,7 @@ def _serve(plugin_args: dict[str, Any]) -> None:
                              blocked=plugin_args.get("blocked", ()))
     add_user_files(registry, plugin_args.get("case_files", ()),
                    plugin_args.get("reference_files", ()))
-    book = load_references(registry.reference_files)
+    book, _ = load_reference_book(registry)  # the same formulations as the parent's plan
     _preload()
     children: set[int] = set()
     pending = b""

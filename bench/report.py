@@ -94,6 +94,9 @@ def summary_line(summary: dict[str, Any]) -> str:
                      f"{summary['published_planned']} planned")
     invalid = (f"; {summary['invalid_cases']} invalid case(s) not run"
                if summary.get("invalid_cases") else "")
+    if summary.get("invalid_references"):
+        invalid += (f"; {summary['invalid_references']} invalid reference file(s): their "
+                    "formulations not run")
     return (f"{verdict}: {summary['runs']} runs ({statuses}); checks: {summary['passed']} passed, "
             f"{summary['failed']} failed{documented}, {summary['deviations']} deviations "
             f"of {summary['checks']}{published}{invalid}")

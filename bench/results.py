@@ -143,8 +143,8 @@ def environment(registry: Registry) -> dict[str, Any]:
 
 def summarise(results: list[RunResult], derived: list[DerivedResult], *,
               planned: int | None = None, interrupted: bool = False,
-              invalid_cases: int = 0, published_planned: int | None = None
-              ) -> dict[str, Any]:
+              invalid_cases: int = 0, invalid_references: int = 0,
+              published_planned: int | None = None) -> dict[str, Any]:
     """Counts for the summary line. ``ok`` needs every planned run finished (none lost to
     an interrupt), no failing run, no failing check across runs, no invalid case (unless
     skipped on purpose: then ``invalid_cases`` is 0) and every published value planned for
@@ -171,12 +171,14 @@ def summarise(results: list[RunResult], derived: list[DerivedResult], *,
         "failed_runs": len(failed_runs) + sum(d.check.verdict is Verdict.FAIL for d in derived),
         "ok": (not failed_runs and not any(d.check.verdict is Verdict.FAIL for d in derived)
                and not interrupted and (planned is None or planned == len(results))
-               and not invalid_cases and published_checked == published_planned),
+               and not invalid_cases and not invalid_references
+               and published_checked == published_planned),
         "unavailable": statuses.get(str(Status.UNAVAILABLE), 0),
         "planned": len(results) if planned is None else planned,
         "reused": sum(r.reused for r in results),
         "interrupted": interrupted,
         "invalid_cases": invalid_cases,
+        "invalid_references": invalid_references,
         "published_planned": published_planned,
         "published_checked": published_checked,
     }
@@ -193,6 +195,7 @@ class ResultsFile:
         self.planned = planned
         self.interrupted = False
         self.invalid_cases = 0  # cases that failed validation and were not skipped on purpose
+        self.invalid_references = 0  # plugin reference files left out (their plugin too)
         # published values the plan's runs are to be checked against (None: those it has)
         self.published_planned: int | None = None
         self._runs: dict[int, RunResult] = {}
@@ -231,6 +234,7 @@ class ResultsFile:
             "summary": summarise(results, self.derived, planned=self.planned,
                                  interrupted=self.interrupted,
                                  invalid_cases=self.invalid_cases,
+                                 invalid_references=self.invalid_references,
                                  published_planned=self.published_planned),
             **self.extra,
         }

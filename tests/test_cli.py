@@ -72,7 +72,7 @@ def test_an_unwritable_results_path_is_an_input_error(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
-def test_a_reference_given_twice_is_an_input_error(tmp_path):
+def test_a_reference_given_twice_is_reported_for_the_plugin_that_repeats_it(tmp_path):
     (tmp_path / "twice.py").write_text(f"""
 from bench.hookspecs import hookimpl
 
@@ -82,7 +82,9 @@ def gridbench_references():
 """)
     proc = gridbench("-p", "twice", "run", "-f", "unit_commitment",
                      env={"PYTHONPATH": str(tmp_path)})
-    assert proc.returncode == 2 and "has two reference values" in proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "plugin 'twice'" in proc.stderr and "has two reference values" in proc.stderr
+    assert "OK" not in proc.stdout and "1 invalid reference file(s)" in proc.stdout
 
 
 def test_a_failing_reference_check_exits_1(tmp_path):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_engine import misbehaving
+from conftest import gridbench
+from test_engine import PLUGINS, misbehaving
 
 from bench.records import RunResult, Status
 
@@ -49,10 +50,25 @@ def test_a_matching_reference_is_checked_and_counted(tmp_path):
     ({"value": "nan"}, "not a finite number"),
 ])
 def test_a_reference_that_would_check_nothing_is_an_input_error(tmp_path, change, message):
-    proc = misbehaving("run", "--variant", "fine", env=reference(tmp_path, **change))
+    path = reference(tmp_path, **change)["MISBEHAVING_REFERENCE"]
+    proc = misbehaving("run", "--variant", "fine", "--reference-file", path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "reference.toml" in proc.stderr and message in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_a_plugin_with_a_broken_reference_file_is_left_out_and_the_rest_runs(tmp_path):
+    """The plugin's own file names a case it does not have: its formulation is not run
+    (its published values could not be checked), the built-ins run, the run fails."""
+    env = {"PYTHONPATH": PLUGINS, **reference(tmp_path, case="numbers_9")}
+    proc = gridbench("-p", "misbehaving_plugin", "run", "-f", "unit_commitment", "-b", "pulp",
+                     "-s", "cbc", "-c", "uc_seed_reserve", env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "plugin 'misbehaving_plugin'" in proc.stderr
+    assert "case 'numbers_9' is not a misbehaving case" in proc.stderr
+    assert "; not run: misbehaving" in proc.stderr
+    assert "2 runs (2 optimal)" in proc.stdout
+    assert "1 invalid reference file(s)" in proc.stdout
 
 
 CASE = """

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import types
 
+import pytest
+
 from bench.hookspecs import hookimpl
 from bench.registry import load_registry
 
@@ -60,9 +62,52 @@ def test_an_unknown_requested_plugin_is_reported():
     assert problem.stage == "import" and "no_such_plugin_xyz" in problem.error
 
 
-def test_duplicate_names_keep_the_first_and_report_the_second(registry):
+def test_a_name_two_plugins_offer_is_used_from_neither(registry):
     formulation = registry.formulations["unit_commitment"]
     clash = _plugin(gridbench_formulations=lambda: [formulation])
     reg = load_registry(extra_plugins=[("clash", clash)])
-    assert any(p.plugin == "clash" and "already provided" in p.error for p in reg.problems)
-    assert reg.owner[("formulation", "unit_commitment")] == "unit_commitment"
+    involved = {p.plugin for p in reg.problems if "provided by plugins" in p.error}
+    assert involved == {"clash", "unit_commitment"}
+    assert all("'unit_commitment' and 'clash'; neither is used" in p.error
+               for p in reg.problems if p.plugin in involved)
+    assert "unit_commitment" not in reg.formulations
+    assert "prosumer_sharing" in reg.formulations  # the others are untouched
+
+
+def test_a_plugin_whose_name_sorts_first_cannot_take_over_a_builtin(registry):
+    formulation = registry.formulations["unit_commitment"]
+    early = _plugin(gridbench_formulations=lambda: [formulation])
+    reg = load_registry(requested=["aaa_early"], extra_plugins=[("aaa_early", early)])
+    assert "unit_commitment" not in reg.formulations
+    assert any("neither is used" in p.error for p in reg.problems)
+
+
+@pytest.mark.parametrize("hook, returned", [
+    ("gridbench_formulations", lambda: ["not a formulation"]),
+    ("gridbench_backends", lambda: [object()]),
+    ("gridbench_solvers", lambda: 42),
+    ("gridbench_cases", lambda: "uc_seed_reserve"),
+    ("gridbench_commands", lambda: [print]),
+])
+def test_a_hook_returning_the_wrong_type_skips_that_plugin_only(hook, returned):
+    wrong = _plugin(**{hook: returned})
+    reg = load_registry(extra_plugins=[("wrong", wrong)])
+    (problem,) = [p for p in reg.problems if p.plugin == "wrong"]
+    assert problem.stage == f"hook {hook}" and "TypeError" in problem.error
+    assert "unit_commitment" in reg.formulations and "pulp" in reg.backends
+
+
+def test_a_wrong_hook_return_never_breaks_the_command_line(tmp_path):
+    from conftest import gridbench
+
+    (tmp_path / "wrong_plugin.py").write_text(
+        "from bench.hookspecs import hookimpl\n\n"
+        "@hookimpl\ndef gridbench_formulations():\n    return [1, 2]\n")
+    env = {"PYTHONPATH": str(tmp_path)}
+    for args in (["--help"], ["list"], ["run", "-f", "unit_commitment", "-b", "pulp", "-s",
+                                        "cbc", "-c", "uc_seed_reserve"]):
+        proc = gridbench("-p", "wrong_plugin", *args, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert "Traceback" not in proc.stderr
+        if args != ["--help"]:
+            assert "plugin 'wrong_plugin'" in proc.stderr and "TypeError" in proc.stderr

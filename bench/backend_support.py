@@ -6,7 +6,7 @@ import importlib.util
 from functools import cache
 from importlib import metadata
 
-from bench.records import ProblemClass
+from bench.records import Feature, ProblemClass
 
 LP, MILP, QP, MIQP = ProblemClass.LP, ProblemClass.MILP, ProblemClass.QP, ProblemClass.MIQP
 CONTINUOUS = frozenset({LP})
@@ -30,3 +30,10 @@ def dist_version(distribution: str) -> str | None:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
         return None
+
+INTEGER, SOS1, DUALS = Feature.INTEGER, Feature.SOS1, Feature.DUALS
+QUAD_OBJ, QUAD_CON = Feature.QUADRATIC_OBJECTIVE, Feature.QUADRATIC_CONSTRAINTS
+
+
+def features(*items: Feature) -> frozenset[Feature]:
+    return frozenset(items)

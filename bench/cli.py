@@ -31,7 +31,7 @@ from bench.registry import Registry, load_registry
 from bench.report import checks_table, derived_table, markdown_report, runs_table, summary_line
 from bench.results import ResultsFile, environment, read_results
 from bench.resume import durations, fingerprint, reusable, reuse
-from bench.runner import DEFAULT_TIME_LIMIT_S, Selection, plan_runs
+from bench.runner import DEFAULT_TIME_LIMIT_S, Selection, execute, plan_runs
 from bench.user_files import add_user_files
 from bench.validation import agreement_checks, derived_checks
 from bench.worker import (
@@ -148,13 +148,14 @@ def list_command(ctx: click.Context) -> None:
         available = _probe(spec.available)
         solvers.append([backend, name, spec.native,
                         " ".join(sorted(str(c) for c in spec.problem_classes)),
+                        " ".join(sorted(str(f) for f in spec.capabilities)),
                         "yes" if available else "no",
                         (_probe(spec.version) or "") if available else "",
                         "commercial" if spec.commercial else "",
                         "" if spec.default else "on request"])
     click.echo("\nSolvers\n" + tabulate(
-        solvers, ["backend", "solver", "native", "classes", "available", "version", "licence",
-                  "default run"], disable_numparse=True))
+        solvers, ["backend", "solver", "native", "classes", "features", "available", "version",
+                  "licence", "default run"], disable_numparse=True))
 
     formulations = [[name, ", ".join(f"{v.name} ({v.problem_class})" for v in f.variants),
                      ", ".join(sorted(f.implementations)), owner.get(("formulation", name), "")]
@@ -288,6 +289,8 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
         old = reusable_runs.get((task.key, task.fingerprint))
         if old is not None:
             results.add(reuse(old, book), task.index)
+        elif task.planned.skip_reason:  # nothing to build or solve: no worker needed
+            results.add(execute(task.planned, registry, book, task.limits), task.index)
         else:
             to_run.append(task)
     if resume:

@@ -47,6 +47,21 @@ class Status(StrEnum):
         return self in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT, Status.UNCERTIFIED)
 
 
+class Feature(StrEnum):
+    """What a solver can do as one backend drives it; a variant states what it needs."""
+
+    INTEGER = "integer"
+    SOS1 = "sos1"
+    QUADRATIC_OBJECTIVE = "quadratic_objective"
+    QUADRATIC_CONSTRAINTS = "quadratic_constraints"
+    DUALS = "duals"  # constraint duals read back after a continuous solve
+
+
+# what a problem class implies when a solver does not state its features
+_IMPLIED = {ProblemClass.MILP: {Feature.INTEGER}, ProblemClass.QP: {Feature.QUADRATIC_OBJECTIVE},
+            ProblemClass.MIQP: {Feature.INTEGER, Feature.QUADRATIC_OBJECTIVE}}
+
+
 class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
@@ -193,6 +208,15 @@ class SolverSpec:
     commercial: bool = False
     default: bool = True  # part of a default run when it supports the problem class
     options: Mapping[str, Any] = field(default_factory=dict)
+    # declared capabilities (None: only what the problem classes imply); the planner never
+    # discovers them by catching an exception
+    features: frozenset[Feature] | None = None
+
+    @property
+    def capabilities(self) -> frozenset[Feature]:
+        if self.features is not None:
+            return frozenset(self.features)
+        return frozenset(f for c in self.problem_classes for f in _IMPLIED.get(c, ()))
 
 
 class Backend(Protocol):
@@ -223,6 +247,8 @@ class Variant:
     # backend -> solvers of a default run (None: every default solver of the class);
     # naming a solver with -s still selects any solver that supports the class
     default_solvers: Mapping[str, tuple[str, ...]] | None = None
+    # solver features the variant needs: a pair without them is planned as not_applicable
+    requires: frozenset[Feature] = frozenset()
 
 
 @dataclass(frozen=True)

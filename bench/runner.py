@@ -51,6 +51,9 @@ class PlannedRun:
     case: Case
     backend: str
     solver: SolverSpec
+    # why this pair cannot run this variant (a feature the solver does not declare): it is
+    # recorded as not_applicable without building anything
+    skip_reason: str = ""
 
 
 @dataclass
@@ -99,7 +102,7 @@ def plan_runs(registry: Registry, selection: Selection) -> Plan:
                                 variant.name, backend_name, solver.name)):
                             continue  # the case limits its default run (named: runs all)
                         plan.runs.append(PlannedRun(formulation, variant, case, backend_name,
-                                                    solver))
+                                                    solver, _missing(variant, solver)))
     plan.skipped = sorted(skipped)
     if not plan.runs:
         raise InputError("no runs match the selection"
@@ -151,6 +154,16 @@ def _solvers_for(registry: Registry, backend: str, variant: Variant, selection: 
     return chosen
 
 
+def _missing(variant: Variant, solver: SolverSpec) -> str:
+    """Why ``solver`` cannot run ``variant`` ("" when it can), from declared features."""
+    missing = sorted(str(f) for f in variant.requires - solver.capabilities)
+    if not missing:
+        return ""
+    return (f"{variant.name} needs {', '.join(missing)}, which {solver.backend}/{solver.name} "
+            "does not support (declared features: "
+            f"{', '.join(sorted(map(str, solver.capabilities))) or 'none'})")
+
+
 def _available(spec: SolverSpec) -> bool:
     try:
         return bool(spec.available())
@@ -170,7 +183,7 @@ def planned_run(registry: Registry, key: tuple[str, ...]) -> PlannedRun:
     except KeyError as exc:
         raise InputError(f"run {'/'.join(key)}: {exc.args[0]!r} is not registered here "
                          "(are the same plugins installed?)") from None
-    return PlannedRun(formulation, variant, case, backend, solver)
+    return PlannedRun(formulation, variant, case, backend, solver, _missing(variant, solver))
 
 
 def _short(exc: BaseException) -> str:
@@ -195,6 +208,10 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
                        planned.solver.name, Status.ERROR, time_limit_s=limits.time_limit_s,
                        time_limit_expected=case.time_limit_expected)
     backend = registry.backends[planned.backend]
+    if planned.skip_reason:
+        result.status = Status.NOT_APPLICABLE
+        result.message = planned.skip_reason
+        return result
     if not _available(planned.solver):
         result.status = Status.UNAVAILABLE
         result.message = f"solver {planned.solver.name} is not installed for {planned.backend}"

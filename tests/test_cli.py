@@ -19,7 +19,7 @@ def test_list_shows_plugins_solvers_and_the_third_party_example(example_plugin_i
     out = proc.stdout
     assert re.search(r"example\s+gridbench-example-plugin", out)
     assert re.search(r"unit_commitment\s+gridbench\s", out)
-    assert re.search(r"pulp\s+cbc\s+PULP_CBC_CMD\s+LP MILP\s+yes", out)
+    assert re.search(r"pulp\s+cbc\s+PULP_CBC_CMD\s+LP MILP\s+duals integer sos1\s+yes", out)
     assert re.search(r"pyomo\s+gurobi\s+gurobi_direct.*\s(yes|no)\s", out)
     assert "uc_seed_reserve" in out and "knapsack_small" in out
 

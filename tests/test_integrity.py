@@ -132,3 +132,27 @@ def test_prosumer_infinite_charge_cost_is_refused(registry):
                         source.origin)
     with pytest.raises(CaseError, match="not a finite number"):
         load_case(broken, formulation)
+
+
+def test_an_unsupported_pair_is_not_applicable_with_the_reason(tmp_path):
+    """kkt_sos1 needs SOS1: Pyomo/HiGHS (refuses SOS) and PuLP/HiGHS (drops them silently)
+    are planned as not_applicable from declared features, never run into an error."""
+    out = tmp_path / "out.json"
+    proc = gridbench("run", "-f", "bilevel_textbook", "--variant", "kkt_sos1", "-c",
+                     "bard1998_ex511", "-s", "highs", "-s", "cbc", "--json", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    runs = {(r["backend"], r["solver"]): r for r in json.loads(out.read_text())["runs"]}
+    for pair in [("pyomo", "highs"), ("pulp", "highs"), ("cvxpy", "highs")]:
+        assert runs[pair]["status"] == "not_applicable"
+        assert "kkt_sos1 needs sos1" in runs[pair]["message"]
+    assert runs[("pulp", "cbc")]["status"] == "optimal"
+
+
+def test_list_shows_each_solvers_features():
+    proc = gridbench("list")
+    assert proc.returncode == 0
+    lines = {tuple(line.split()[:2]): line for line in proc.stdout.splitlines()
+             if line.split()[:1] in (["pyomo"], ["pulp"], ["cvxpy"])}
+    assert "sos1" in lines[("pulp", "cbc")] and "sos1" not in lines[("pulp", "highs")]
+    assert "quadratic_objective" in lines[("cvxpy", "osqp")]
+    assert "integer" not in lines[("cvxpy", "osqp")]

@@ -4,7 +4,7 @@ so a plugin can register them without loading numpy/scipy."""
 from __future__ import annotations
 
 from bench.algorithm import AlgorithmBackend
-from bench.records import ProblemClass, Variant
+from bench.records import Feature, ProblemClass, Variant
 
 STRONG_DUALITY, KKT_BIGM, KKT_SOS1 = "strong_duality", "kkt_bigm", "kkt_sos1"
 ENUMERATION = "enumeration"
@@ -32,7 +32,8 @@ def standard_variants() -> tuple[Variant, ...]:
                 "KKT with complementarity as SOS1 sets; Pyomo+SCIP and PuLP+CBC (LP file) only: "
                 "CVXPY has no SOS1, Pyomo's HiGHS interface refuses SOS, PuLP drops them on "
                 "HiGHS/SCIP", solved_as=milp,
-                default_solvers={"pyomo": ("scip",), "pulp": ("cbc",)}),
+                default_solvers={"pyomo": ("scip",), "pulp": ("cbc",)},
+                requires=frozenset({Feature.INTEGER, Feature.SOS1})),
         Variant(ENUMERATION, bilevel,
                 "exact oracle: follower LP per leader grid point + optimistic tie-break LP; "
                 "complementarity branch-and-bound for continuous leaders",

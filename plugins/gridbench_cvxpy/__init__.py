@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bench.backend_support import ALL_MATH, CONVEX_QP, LINEAR_AND_QP
+from bench.backend_support import (
+    ALL_MATH,
+    CONVEX_QP,
+    DUALS,
+    INTEGER,
+    LINEAR_AND_QP,
+    QUAD_CON,
+    QUAD_OBJ,
+    features,
+)
 from bench.hookspecs import hookimpl
 from bench.records import SolverSpec
 from gridbench_cvxpy.adapter import CvxpyBackend, solver_available, solver_version
@@ -10,11 +19,14 @@ from gridbench_cvxpy.adapter import CvxpyBackend, solver_available, solver_versi
 BACKEND = "cvxpy"
 
 
-def _spec(name: str, native: str, classes, commercial: bool = False) -> SolverSpec:
+def _spec(name: str, native: str, classes, can, commercial: bool = False) -> SolverSpec:
     return SolverSpec(
         name=name, backend=BACKEND, native=native, problem_classes=classes,
         available=lambda: solver_available(native), version=lambda: solver_version(native),
-        commercial=commercial)
+        commercial=commercial, features=can)
+
+
+_COMMERCIAL = features(INTEGER, QUAD_OBJ, QUAD_CON, DUALS)
 
 
 @hookimpl
@@ -25,13 +37,14 @@ def gridbench_backends():
 @hookimpl
 def gridbench_solvers():
     return [
-        _spec("highs", "HIGHS", LINEAR_AND_QP),
-        _spec("scip", "SCIP", ALL_MATH),
-        _spec("clarabel", "CLARABEL", CONVEX_QP),
-        _spec("osqp", "OSQP", CONVEX_QP),
-        _spec("scs", "SCS", CONVEX_QP),
-        _spec("gurobi", "GUROBI", ALL_MATH, commercial=True),
-        _spec("cplex", "CPLEX", ALL_MATH, commercial=True),
-        _spec("mosek", "MOSEK", ALL_MATH, commercial=True),
-        _spec("xpress", "XPRESS", ALL_MATH, commercial=True),
+        # CVXPY has no SOS1 constraints at all
+        _spec("highs", "HIGHS", LINEAR_AND_QP, features(INTEGER, QUAD_OBJ, DUALS)),
+        _spec("scip", "SCIP", ALL_MATH, features(INTEGER, QUAD_OBJ, QUAD_CON, DUALS)),
+        _spec("clarabel", "CLARABEL", CONVEX_QP, features(QUAD_OBJ, QUAD_CON, DUALS)),
+        _spec("osqp", "OSQP", CONVEX_QP, features(QUAD_OBJ, DUALS)),
+        _spec("scs", "SCS", CONVEX_QP, features(QUAD_OBJ, QUAD_CON, DUALS)),
+        _spec("gurobi", "GUROBI", ALL_MATH, _COMMERCIAL, commercial=True),
+        _spec("cplex", "CPLEX", ALL_MATH, _COMMERCIAL, commercial=True),
+        _spec("mosek", "MOSEK", ALL_MATH, _COMMERCIAL, commercial=True),
+        _spec("xpress", "XPRESS", ALL_MATH, _COMMERCIAL, commercial=True),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.backend_support import LINEAR
+from bench.backend_support import DUALS, INTEGER, LINEAR, SOS1, features
 from bench.hookspecs import hookimpl
 from bench.records import SolverSpec
 from gridbench_pulp.adapter import PulpBackend, solver_available, solver_version
@@ -10,11 +10,12 @@ from gridbench_pulp.adapter import PulpBackend, solver_available, solver_version
 BACKEND = "pulp"
 
 
-def _spec(name: str, native: str, commercial: bool = False, default: bool = True) -> SolverSpec:
+def _spec(name: str, native: str, can, commercial: bool = False,
+          default: bool = True) -> SolverSpec:
     return SolverSpec(
         name=name, backend=BACKEND, native=native, problem_classes=LINEAR,
         available=lambda: solver_available(native), version=lambda: solver_version(native),
-        commercial=commercial, default=default)
+        commercial=commercial, default=default, features=can)
 
 
 @hookimpl
@@ -25,10 +26,12 @@ def gridbench_backends():
 @hookimpl
 def gridbench_solvers():
     return [
-        _spec("cbc", "PULP_CBC_CMD"),
-        _spec("highs", "HiGHS"),
-        _spec("scip", "SCIP_PY", default=False),  # not in the default run: CBC and HiGHS are
-        _spec("gurobi", "GUROBI", commercial=True),
-        _spec("cplex", "CPLEX_PY", commercial=True),
-        _spec("xpress", "XPRESS_PY", commercial=True),
+        # PuLP writes SOS1 sets only to LP files: CBC reads them, the API solvers drop them
+        _spec("cbc", "PULP_CBC_CMD", features(INTEGER, SOS1, DUALS)),
+        _spec("highs", "HiGHS", features(INTEGER, DUALS)),
+        # not in the default run: CBC and HiGHS are
+        _spec("scip", "SCIP_PY", features(INTEGER), default=False),
+        _spec("gurobi", "GUROBI", features(INTEGER, DUALS), commercial=True),
+        _spec("cplex", "CPLEX_PY", features(INTEGER, DUALS), commercial=True),
+        _spec("xpress", "XPRESS_PY", features(INTEGER, DUALS), commercial=True),
     ]

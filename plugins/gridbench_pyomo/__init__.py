@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bench.backend_support import ALL_MATH, LINEAR_AND_QP
+from bench.backend_support import (
+    ALL_MATH,
+    DUALS,
+    INTEGER,
+    LINEAR_AND_QP,
+    QUAD_CON,
+    QUAD_OBJ,
+    SOS1,
+    features,
+)
 from bench.hookspecs import hookimpl
 from bench.records import SolverSpec
 from gridbench_pyomo.adapter import PyomoBackend, solver_available, solver_version
@@ -10,11 +19,11 @@ from gridbench_pyomo.adapter import PyomoBackend, solver_available, solver_versi
 BACKEND = "pyomo"
 
 
-def _spec(name: str, native: str, classes, commercial: bool = False) -> SolverSpec:
+def _spec(name: str, native: str, classes, can, commercial: bool = False) -> SolverSpec:
     return SolverSpec(
         name=name, backend=BACKEND, native=native, problem_classes=classes,
         available=lambda: solver_available(native),
-        version=lambda: solver_version(native), commercial=commercial)
+        version=lambda: solver_version(native), commercial=commercial, features=can)
 
 
 @hookimpl
@@ -25,8 +34,10 @@ def gridbench_backends():
 @hookimpl
 def gridbench_solvers():
     return [
-        _spec("highs", "highs", LINEAR_AND_QP),
-        _spec("scip", "scip_direct", ALL_MATH),
-        _spec("gurobi", "gurobi_direct", ALL_MATH, commercial=True),
+        # Pyomo's HiGHS interface refuses SOS constraints; its SCIP interface returns no duals
+        _spec("highs", "highs", LINEAR_AND_QP, features(INTEGER, QUAD_OBJ, DUALS)),
+        _spec("scip", "scip_direct", ALL_MATH, features(INTEGER, SOS1, QUAD_OBJ, QUAD_CON)),
+        _spec("gurobi", "gurobi_direct", ALL_MATH,
+              features(INTEGER, SOS1, QUAD_OBJ, QUAD_CON, DUALS), commercial=True),
     ]
 

@@ -27,6 +27,15 @@ from bench.records import (
 ALGORITHM_SOLVER = "builtin"
 
 
+class NoSolution(Exception):  # noqa: N818  (an answer, not a failure)
+    """Raised by an algorithm's ``compute`` when the problem has no optimum: its status
+    (``infeasible`` or ``unbounded``) is the run's status, as a solver's would be."""
+
+    def __init__(self, status: Status, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class AlgorithmRun:
     """The native "model" of an algorithm: a callable and, after the solve, its result."""
 
@@ -55,7 +64,10 @@ class AlgorithmBackend:
         return self.version_text
 
     def solve(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolveOutcome:
-        native.solution = native.compute()
+        try:
+            native.solution = native.compute()
+        except NoSolution as answer:
+            return SolveOutcome(answer.status, None, message=str(answer))
         return SolveOutcome(Status.OPTIMAL, native.solution.objective, message="computed")
 
     def model_size(self, native: Any) -> ModelSize | None:

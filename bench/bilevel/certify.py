@@ -100,6 +100,12 @@ class Certificate:
                              Verdict.PASS if ok else Verdict.FAIL, "certificate",
                              "stated big-Ms need the oracle",
                              f"{active} ({self.n_stated} stated big-M/bounds); {verdict}"))
+        if self.oracle is not None and self.oracle.status != "optimal":
+            out.append(Check("oracle_status", None, None, None, None, Verdict.FAIL,
+                             "certificate", "status",
+                             f"the exact oracle ({self.oracle.method}) finds the bilevel "
+                             f"problem {self.oracle.status}; this result claims a solution "
+                             f"with leader value {self.leader_value:.10g}"))
         if self.oracle_gap is not None:
             o = self.oracle
             out.append(_certificate(
@@ -156,7 +162,10 @@ def certify(problem: BilevelProblem, x: np.ndarray, y: np.ndarray,
         if _rel(max(cert.optimistic_gap, 0.0), cert.leader_value) > GAP_RTOL:
             cert.reasons.append("another follower-optimal answer is better for the leader "
                                 f"({response.leader_value:.10g})")
-    if oracle is not None and oracle.leader_value is not None:
+    if oracle is not None and oracle.status != "optimal":
+        # a definitive "unbounded" or "infeasible": no solution can be the optimum
+        cert.reasons.append(f"the exact oracle finds the problem {oracle.status}")
+    elif oracle is not None and oracle.leader_value is not None:
         cert.oracle_gap = lead * (cert.leader_value - oracle.leader_value)
         if not cert.oracle_confirms:
             cert.reasons.append(f"the oracle's leader value is {oracle.leader_value:.10g}, this "

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from bench import memo
-from bench.algorithm import AlgorithmRun
+from bench.algorithm import AlgorithmRun, NoSolution
 from bench.bilevel.bounds import BoundOptions
 from bench.bilevel.certify import Certificate, certify
 from bench.bilevel.oracle import OracleLimit, OracleResult, solve_exact
@@ -34,7 +34,7 @@ from bench.bilevel.variants import (
     oracle_backend,
     standard_variants,
 )
-from bench.records import BuiltModel, Check, Solution, Verdict
+from bench.records import BuiltModel, Check, Solution, Status, Verdict
 from bench.validation import objective_check
 
 
@@ -107,7 +107,8 @@ class BilevelKit:
             result = self.solve_oracle(data)
         except (OracleLimit, BilevelError) as exc:
             return None, f"oracle not affordable: {exc}"
-        return (result, "") if result.status == "optimal" else (None, f"oracle: {result.status}")
+        # infeasible and unbounded are answers too: the certificate compares statuses
+        return result, "" if result.status == "optimal" else f"oracle: {result.status}"
 
     def solve_oracle(self, data: Any) -> OracleResult:
         """The exact method; a formulation with a faster exact method overrides this."""
@@ -116,8 +117,7 @@ class BilevelKit:
     def remember_oracle(self, data: Any, result: OracleResult) -> None:
         """Share an oracle result computed by a run (e.g. the timed enumeration run)."""
         key = _fingerprint(data)
-        answer = (result, "") if result.status == "optimal" else (
-            None, f"oracle: {result.status}")
+        answer = (result, "" if result.status == "optimal" else f"oracle: {result.status}")
         self._oracles[key] = answer
         memo.store(ORACLE_MEMO, key, answer)
 
@@ -156,6 +156,9 @@ class BilevelKit:
         def compute() -> Solution:  # computed afresh, then shared with the certificates
             result = self.solve_oracle(data)
             self.remember_oracle(data, result)
+            if result.status in ("infeasible", "unbounded"):
+                raise NoSolution(Status(result.status),
+                                 f"{result.method}: the bilevel problem is {result.status}")
             if result.status != "optimal":
                 raise BilevelError(f"oracle: the bilevel problem is {result.status}")
             return Solution({"x": result.x, "y": result.y,

@@ -77,6 +77,15 @@ class BilevelProblem:
     leader_const: float
     blocks: dict[str, tuple[str, tuple[int, ...], np.ndarray]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # An explicit 0 coefficient ("y = 0.0" in a row) is no coefficient: kept, it would
+        # give a variable or a dual a place in the sparsity pattern of a row it is not in
+        # (e.g. a dual in an SOS1 set but in no constraint, which CBC cannot read).
+        for name in ("C", "A", "B", "Gx", "Gy", "Q"):
+            matrix = sp.csr_matrix(getattr(self, name))
+            matrix.eliminate_zeros()
+            object.__setattr__(self, name, matrix)  # frozen: set once, at creation
+
     @property
     def n_x(self) -> int:
         return len(self.leader_names)

@@ -1,0 +1,35 @@
+"""Bilevel answers the oracle contradicts are never certified; explicit zeros are no
+coefficients. Case files in tests/data/, run as a user would (--case-file)."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import REPO, gridbench
+
+DATA = REPO / "tests" / "data"
+
+
+def _runs(tmp_path, case: str, *args: str) -> dict:
+    out = tmp_path / "out.json"
+    gridbench("run", "--case-file", str(DATA / case), "--json", str(out), *args)
+    return {(r["variant"], r["backend"], r["solver"]): r
+            for r in json.loads(out.read_text())["runs"]}
+
+
+def test_an_unbounded_bilevel_problem_is_never_certified_optimal(tmp_path):
+    runs = _runs(tmp_path, "bilevel_unbounded.toml")
+    assert runs[("enumeration", "bilevel_oracle", "builtin")]["status"] == "unbounded"
+    sos1 = runs[("kkt_sos1", "pulp", "cbc")]  # CBC reports "optimal" at x = y = 1e15
+    assert sos1["status"] == "uncertified"
+    status_check = next(c for c in sos1["checks"] if c["quantity"] == "oracle_status")
+    assert status_check["verdict"] == "fail" and "unbounded" in status_check["note"]
+    for key, run in runs.items():
+        assert run["status"] != "optimal", key
+
+
+def test_an_explicit_zero_coefficient_is_dropped_before_emission(tmp_path):
+    runs = _runs(tmp_path, "bilevel_zero_coefficient.toml", "--variant", "kkt_sos1")
+    run = runs[("kkt_sos1", "pulp", "cbc")]
+    assert run["status"] == "optimal", run["message"]
+    assert run["objective"] == -6.0

@@ -513,6 +513,10 @@ def _print_run(doc: dict[str, Any], show_checks: str) -> None:
     for name, section in doc.get("sections", {}).items():
         click.echo(f"\n{name}\n{section}")
     for run in doc["runs"]:
+        if run["status"] == "uncertified":
+            click.echo(f"uncertified: {run['formulation']}/{run['variant']}/{run['case']} "
+                       f"{run['backend']}/{run['solver']}: "
+                       + "; ".join(run.get("uncertified_reasons") or []), err=True)
         if run["status"] == "error" or "killed by the watchdog" in run["message"]:
             click.echo(f"{run['status']} in {run['formulation']}/{run['variant']}/{run['case']} "
                        f"{run['backend']}/{run['solver']}: {run['message']}", err=True)

@@ -334,6 +334,8 @@ class RunResult:
     fingerprint: str = ""  # what --resume compares (see bench.resume)
     reused: bool = False  # taken from a previous results file by --resume
     time_limit_expected: bool = False  # the case declares ending at the limit as expected
+    # why an optimal solve is not certified: one entry per failed certificate check
+    uncertified_reasons: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

@@ -118,9 +118,23 @@ class PluginHost:
                 self._load_module(name)
         for name, plugin in extra_plugins:
             self._register(name, plugin, ("(in-process)", ""))
+        self._register_harness_plugins(blocked_set, autoload, requested)
         self._validate()
         self._collect()
         return self.registry
+
+    def _register_harness_plugins(self, blocked: set[str], autoload: bool,
+                                  requested: Sequence[str]) -> None:
+        """Plugins that come with the harness (the bilevel engine's oracle backend): loaded
+        like pytest's own plugins, unless blocked (or autoload is off and not requested)."""
+        from bench.bilevel import engine_plugin
+
+        name = engine_plugin.NAME
+        if name in blocked or (not autoload and name not in requested):
+            return
+        from bench import __version__
+
+        self._register(name, engine_plugin, ("gridbench", __version__))
 
     @staticmethod
     def _entry_points() -> list[EntryPoint]:

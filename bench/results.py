@@ -75,6 +75,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "fingerprint": result.fingerprint,
         "reused": result.reused,
         "time_limit_expected": result.time_limit_expected,
+        "uncertified_reasons": list(result.uncertified_reasons),
     }
 
 
@@ -102,7 +103,8 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         model_size=ModelSize(**size) if size else None, message=data.get("message", ""),
         traceback=data.get("traceback", ""), solver_log=data.get("solver_log"),
         fingerprint=data.get("fingerprint", ""), reused=bool(data.get("reused", False)),
-        time_limit_expected=bool(data.get("time_limit_expected", False)))
+        time_limit_expected=bool(data.get("time_limit_expected", False)),
+        uncertified_reasons=list(data.get("uncertified_reasons") or []))
 
 
 def derived_to_dict(derived: DerivedResult) -> dict[str, Any]:

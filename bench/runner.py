@@ -239,8 +239,8 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
                                    and c.verdict is not Verdict.PASS]
             if result.status is Status.OPTIMAL and failed_certificates:
                 result.status = Status.UNCERTIFIED
-                result.message += "; uncertified: " + "; ".join(
-                    c.note or c.quantity for c in failed_certificates)
+                result.uncertified_reasons = [c.note or c.quantity
+                                              for c in failed_certificates]
     except NotApplicable as exc:  # the variant cannot state this case: no references apply
         result.status = Status.NOT_APPLICABLE
         result.message = str(exc)

@@ -270,7 +270,7 @@ def comparison_table(runs: list[dict[str, Any]]) -> str:
         certified = {1.0: "yes", 0.0: "NO"}.get(q.get("certified"), "")
         label = f"{run['backend']}/{run['solver']}"
         if run["status"] == "uncertified":
-            reason = run["message"].partition("uncertified: ")[2] or run["message"]
+            reason = "; ".join(run.get("uncertified_reasons") or []) or run["message"]
             uncertified.append(f"- {run['case']} {run['variant']} {label}: {reason}")
         rows.append([run["case"], run["variant"], label, run["status"], *dims, big_m,
                      number(q.get("reformulate_s"), ".3f"),

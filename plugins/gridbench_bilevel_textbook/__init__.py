@@ -8,9 +8,7 @@ result is certified against the oracle. Seed: 002_29c219c4cdf1d3aa.txt (chapter 
 
 from __future__ import annotations
 
-from bench.cases import shipped_cases, shipped_reference
-from bench.hookspecs import hookimpl
-from bench.records import Agreement, Formulation
+from bench.api import Agreement, Formulation, hookimpl, shipped_cases, shipped_reference
 from gridbench_bilevel_textbook.data import BilevelTextbookData
 
 NAME = "bilevel_textbook"
@@ -18,7 +16,7 @@ _MODELS = "gridbench_bilevel_textbook.models"
 
 
 def _formulation() -> Formulation:
-    from bench.bilevel.variants import ORACLE_BACKEND, standard_variants
+    from bench.api import ORACLE_BACKEND, standard_variants
 
     return Formulation(
         name=NAME,
@@ -47,20 +45,6 @@ def _formulation() -> Formulation:
 @hookimpl
 def gridbench_formulations():
     return [_formulation()]
-
-
-@hookimpl
-def gridbench_backends():
-    from bench.bilevel.variants import oracle_backend
-
-    return [oracle_backend()]
-
-
-@hookimpl
-def gridbench_solvers():
-    from bench.bilevel.variants import oracle_backend
-
-    return [oracle_backend().solver()]
 
 
 @hookimpl

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:  # the engine (numpy, scipy) is imported only when a case is built
-    from bench.bilevel import BilevelProblem, LinExpr
-    from bench.bilevel.bounds import BoundOptions
+    from bench.api import BilevelProblem, BoundOptions, LinExpr
 
 
 class _Strict(BaseModel):
@@ -101,7 +100,7 @@ class BilevelTextbookData(_Strict):
 
 def problem_from_data(data: BilevelTextbookData) -> BilevelProblem:
     """State the case with the engine's builder (the way any bilevel plugin does)."""
-    from bench.bilevel import BilevelBuilder, LinExpr
+    from bench.api import BilevelBuilder, LinExpr
 
     b = BilevelBuilder("bilevel_textbook")
     var = {v.name: b.leader(v.name, lower=v.lower, upper=v.upper, integer=v.integer,
@@ -134,6 +133,6 @@ def problem_from_data(data: BilevelTextbookData) -> BilevelProblem:
 
 
 def options_from_data(data: BilevelTextbookData) -> BoundOptions:
-    from bench.bilevel.bounds import BoundOptions
+    from bench.api import BoundOptions
 
     return BoundOptions(big_m=data.big_m, big_m_mode=data.big_m_mode)

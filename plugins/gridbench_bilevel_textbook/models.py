@@ -3,7 +3,7 @@ each build states the case with the builder API, reformulates it and emits the M
 
 from __future__ import annotations
 
-from bench.bilevel.plugin_kit import ORACLE_BACKEND, BilevelKit
+from bench.api import ORACLE_BACKEND, BilevelKit
 from gridbench_bilevel_textbook.data import options_from_data, problem_from_data
 
 KIT = BilevelKit(problem_from_data, options_from_data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.backend_support import (
+from bench.api import (
     ALL_MATH,
     CONVEX_QP,
     DUALS,
@@ -10,10 +10,10 @@ from bench.backend_support import (
     LINEAR_AND_QP,
     QUAD_CON,
     QUAD_OBJ,
+    SolverSpec,
     features,
+    hookimpl,
 )
-from bench.hookspecs import hookimpl
-from bench.records import SolverSpec
 from gridbench_cvxpy.adapter import CvxpyBackend, solver_available, solver_version
 
 BACKEND = "cvxpy"

@@ -5,8 +5,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from bench.backend_support import dist_version, installed
-from bench.records import ModelSize, SolveLimits, SolveOutcome, SolverSpec, Status
+from bench.api import (
+    ModelSize,
+    SolveLimits,
+    SolveOutcome,
+    SolverSpec,
+    Status,
+    dist_version,
+    installed,
+)
 
 _VERSION_OF = {"HIGHS": "highspy", "SCIP": "pyscipopt", "CLARABEL": "clarabel", "OSQP": "osqp",
                "SCS": "scs", "GUROBI": "gurobipy", "CPLEX": "cplex", "MOSEK": "mosek",

@@ -10,10 +10,16 @@ solver (``gridbench dg-published-check``). See docs/dg_contract_pricing.md.
 
 from __future__ import annotations
 
-from bench.cases import case_files
-from bench.hookspecs import hookimpl
-from bench.paths import data_dir
-from bench.records import Agreement, CaseSource, Formulation, ProblemClass, Variant
+from bench.api import (
+    Agreement,
+    CaseSource,
+    Formulation,
+    ProblemClass,
+    Variant,
+    case_files,
+    data_dir,
+    hookimpl,
+)
 
 NAME = "dg_contract_pricing"
 _MODELS = "gridbench_dg_contract_pricing.models"
@@ -25,7 +31,7 @@ SMALL_CASES = {
 
 
 def _formulation() -> Formulation:
-    from bench.bilevel.variants import ORACLE_BACKEND, standard_variants
+    from bench.api import ORACLE_BACKEND, standard_variants
     from gridbench_dg_contract_pricing.data import DGContractData
 
     thesis_dual = Variant(
@@ -86,7 +92,7 @@ def _small_case(name: str, source: str, blocks: int, pwl: int, steps: int) -> Ca
     def load():
         import numpy as np
 
-        from bench.cases import read_toml
+        from bench.api import read_toml
 
         raw = read_toml(data_dir("cases") / NAME / f"{source}.toml")
         data = dict(raw["data"])

@@ -32,9 +32,7 @@ def dg_voltage(case: str, png: str, prices: tuple[float, ...]) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from bench.bilevel.oracle import optimistic_response, solve_exact
-    from bench.cases import load_case
-    from bench.registry import load_registry
+    from bench.api import load_case, load_registry, optimistic_response, solve_exact
     from gridbench_dg_contract_pricing.models import KIT
 
     registry = load_registry()

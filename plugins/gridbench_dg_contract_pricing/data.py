@@ -118,7 +118,7 @@ def incidence(net: Network) -> tuple[sp.csr_matrix, sp.csr_matrix]:
 def problem_from_data(data: DGContractData, with_dg: bool = True):
     """The bilevel problem (35)-(37): leader = contract prices on the grid, follower = the
     distribution company's LP (36)-(37) with the piecewise-linear V^2 and I^2 (29), (33)."""
-    from bench.bilevel import BilevelBuilder
+    from bench.api import BilevelBuilder
 
     net = network_of(data)
     T, N, L, J, P = net.n_block, net.n_bus, net.n_line, net.n_dg, data.pwl_blocks

@@ -13,8 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from bench.bilevel.oracle import OPTIMALITY_TOL, OracleResult
-from bench.bilevel.problem import BilevelProblem
+from bench.api import OPTIMALITY_TOL, BilevelProblem, OracleResult
 
 
 def _highs(A: sp.csr_matrix, row_lo, row_hi, lower, upper, cost) -> highspy.Highs:

@@ -43,7 +43,7 @@ def line_table(tag: str) -> list[tuple[int, int, float, float]]:
 
 
 def payment_without_dg(data: DGContractData, scale: float) -> float | None:
-    from bench.bilevel.dual import solve_follower
+    from bench.api import solve_follower
 
     trial = data.model_copy(update={"load_scale": scale})
     problem = problem_from_data(trial, with_dg=False)

@@ -9,12 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from bench.bilevel.bounds import BoundOptions
-from bench.bilevel.certify import certify
-from bench.bilevel.plugin_kit import ORACLE_BACKEND, BilevelKit
-from bench.errors import NotApplicable
-from bench.records import BuiltModel, Solution
-from bench.validation import objective_check
+from bench.api import (
+    ORACLE_BACKEND,
+    BilevelKit,
+    BoundOptions,
+    BuiltModel,
+    NotApplicable,
+    Solution,
+    certify,
+    objective_check,
+)
 from gridbench_dg_contract_pricing.data import DGContractData, network_of, problem_from_data
 from gridbench_dg_contract_pricing.fast_oracle import warm_enumeration
 from gridbench_dg_contract_pricing.published import LOPEZ, load_published
@@ -75,7 +79,7 @@ def build_pyomo(data: DGContractData, variant: str) -> BuiltModel:
 
 @functools.lru_cache(maxsize=32)
 def _payment_without_dg_cached(key: str) -> float:
-    from bench.bilevel.dual import solve_follower
+    from bench.api import solve_follower
 
     data = DGContractData.model_validate_json(key)
     problem = problem_from_data(data, with_dg=False)

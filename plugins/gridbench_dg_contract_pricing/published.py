@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.paths import data_dir
+from bench.api import data_dir
 
 CAPACITY_MW = 1.5
 HOURS = 8760.0

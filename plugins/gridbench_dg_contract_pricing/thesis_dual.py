@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from bench.records import BuiltModel, Solution
+from bench.api import BuiltModel, Solution
 from gridbench_dg_contract_pricing.data import DGContractData, network_of
 
 

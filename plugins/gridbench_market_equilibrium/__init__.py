@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.hookspecs import hookimpl
-from bench.records import Agreement, Benchmark, CaseSource, Formulation, ProblemClass, Variant
+from bench.api import Agreement, Benchmark, CaseSource, Formulation, ProblemClass, Variant, hookimpl
 from gridbench_market_equilibrium import checks
 from gridbench_market_equilibrium.data import MarketData
 from gridbench_market_equilibrium.generator import GeneratorParameters, generate_case

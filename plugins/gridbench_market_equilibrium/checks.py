@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.records import Check, Solution, Verdict
-from bench.references import errors
-from bench.validation import objective_check, solution_check
+from bench.api import Check, Solution, Verdict, objective_check, solution_check
+from bench.api import relative_errors as errors
 from gridbench_market_equilibrium.data import (
     MarketData,
     cvar_lower,

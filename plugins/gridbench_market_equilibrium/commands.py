@@ -29,7 +29,7 @@ def _floats(text: str) -> list[float]:
 
 def _current_registry():
     """The registry the ``gridbench`` command loaded (honouring -p), else a fresh one."""
-    from bench.registry import load_registry
+    from bench.api import load_registry
 
     context = click.get_current_context(silent=True)
     registry = context.find_root().meta.get("registry") if context else None
@@ -37,7 +37,7 @@ def _current_registry():
 
 
 def _load_case(case_name: str):
-    from bench.cases import load_case
+    from bench.api import load_case
 
     registry = _current_registry()
     formulation = registry.formulations["market_equilibrium"]
@@ -51,9 +51,7 @@ def sensitivity_rows(case_name: str, lambdas: list[float], alphas: list[float],
                      backend: str = "pyomo", solver: str = "highs",
                      time_limit: float = 60.0) -> list[dict]:
     """One dict per (lambda_d, alpha): quantities, status and whether every check passed."""
-    from bench.capture import captured_output
-    from bench.references import ReferenceBook
-    from bench.runner import PlannedRun, execute
+    from bench.api import PlannedRun, ReferenceBook, captured_output, execute
 
     registry, formulation, case = _load_case(case_name)
     spec = registry.solvers.get((backend, solver))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import cvxpy as cp
 
-from bench.records import BuiltModel, Solution
+from bench.api import BuiltModel, Solution
 from gridbench_market_equilibrium.checks import solution_arrays
 from gridbench_market_equilibrium.data import MarketData
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pulp
 
-from bench.pulp_values import value_of, values_of
-from bench.records import BuiltModel, Solution
+from bench.api import BuiltModel, Solution, value_of, values_of
 from gridbench_market_equilibrium.checks import solution_arrays
 from gridbench_market_equilibrium.data import MarketData
 

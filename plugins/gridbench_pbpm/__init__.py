@@ -13,10 +13,18 @@ agree cell for cell and times them. docs/pbpm.md documents the algorithm.
 
 from __future__ import annotations
 
-from bench.algorithm import AlgorithmBackend
-from bench.cases import shipped_cases, shipped_reference
-from bench.hookspecs import hookimpl
-from bench.records import Agreement, Benchmark, CaseSource, Formulation, ProblemClass, Variant
+from bench.api import (
+    Agreement,
+    AlgorithmBackend,
+    Benchmark,
+    CaseSource,
+    Formulation,
+    ProblemClass,
+    Variant,
+    hookimpl,
+    shipped_cases,
+    shipped_reference,
+)
 from gridbench_pbpm import checks
 from gridbench_pbpm.generate import SIZES, generated_case
 from gridbench_pbpm.spec import PbpmSpec

@@ -14,8 +14,7 @@ import zlib
 
 import numpy as np
 
-from bench.records import Check, Solution
-from bench.validation import solution_check
+from bench.api import Check, Solution, solution_check
 from gridbench_pbpm.spec import PbpmSpec
 
 NOTEBOOK = "notebook"  # the one variant: the notebook's rule with numeric prices

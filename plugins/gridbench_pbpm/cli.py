@@ -15,8 +15,7 @@ import click
 import numpy as np
 from tabulate import tabulate
 
-from bench.errors import InputError
-from bench.paths import data_dir
+from bench.api import InputError, data_dir
 from gridbench_pbpm.core import MODE_MEANINGS
 from gridbench_pbpm.spec import PbpmSpec, load_spec
 

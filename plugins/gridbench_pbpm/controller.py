@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench.errors import InputError
+from bench.api import InputError
 from gridbench_pbpm.core import KEEP_LAST, flatten
 from gridbench_pbpm.reference import compute as reference_compute
 from gridbench_pbpm.spec import PbpmSpec

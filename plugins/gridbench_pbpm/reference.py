@@ -12,8 +12,7 @@ from array import array
 
 import numpy as np
 
-from bench.algorithm import AlgorithmRun
-from bench.records import BuiltModel, Solution
+from bench.api import AlgorithmRun, BuiltModel, Solution
 from gridbench_pbpm.core import ConditionInfo, PriceRow, condition_levels, flatten, row_template
 from gridbench_pbpm.spec import PbpmSpec
 

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from bench.errors import InputError
+from bench.api import InputError
 from gridbench_pbpm.core import Kind, Regulator, condition_levels, flatten
 
 

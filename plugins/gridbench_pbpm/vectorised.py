@@ -12,8 +12,7 @@ from dataclasses import astuple, dataclass
 
 import numpy as np
 
-from bench.algorithm import AlgorithmRun
-from bench.records import BuiltModel, Solution
+from bench.api import AlgorithmRun, BuiltModel, Solution
 from gridbench_pbpm.core import (
     BETWEEN,
     BUY,

@@ -16,9 +16,17 @@ from __future__ import annotations
 
 from functools import partial
 
-from bench.cases import shipped_cases, shipped_reference
-from bench.hookspecs import hookimpl
-from bench.records import Agreement, Benchmark, CaseSource, Formulation, ProblemClass, Variant
+from bench.api import (
+    Agreement,
+    Benchmark,
+    CaseSource,
+    Formulation,
+    ProblemClass,
+    Variant,
+    hookimpl,
+    shipped_cases,
+    shipped_reference,
+)
 from gridbench_prosumer_sharing import checks, generator
 from gridbench_prosumer_sharing.data import ProsumerSharingData
 from gridbench_prosumer_sharing.welfare import (

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 from tabulate import tabulate
 
-from bench.records import Check, Solution
-from bench.validation import objective_check, solution_check
+from bench.api import Check, Solution, objective_check, solution_check
 from gridbench_prosumer_sharing.data import ProsumerSharingData
 from gridbench_prosumer_sharing.welfare import (
     has_binaries,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from bench.records import BuiltModel, Solution
+from bench.api import BuiltModel, Solution
 from gridbench_prosumer_sharing.data import ProsumerSharingData
 from gridbench_prosumer_sharing.welfare import has_binaries, is_pwl, tangent_lines, terms
 

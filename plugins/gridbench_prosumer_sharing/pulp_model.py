@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pulp
 
-from bench.pulp_values import values_of
-from bench.records import BuiltModel, Solution
+from bench.api import BuiltModel, Solution, values_of
 from gridbench_prosumer_sharing.data import ProsumerSharingData
 from gridbench_prosumer_sharing.welfare import (
     QUADRATIC_VARIABLES,

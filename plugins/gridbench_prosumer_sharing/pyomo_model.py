@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from bench.records import BuiltModel, Solution
+from bench.api import BuiltModel, Solution
 from gridbench_prosumer_sharing.data import ProsumerSharingData
 from gridbench_prosumer_sharing.welfare import (
     QUADRATIC_VARIABLES,

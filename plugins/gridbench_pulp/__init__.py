@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from bench.backend_support import DUALS, INTEGER, LINEAR, SOS1, features
-from bench.hookspecs import hookimpl
-from bench.records import SolverSpec
+from bench.api import DUALS, INTEGER, LINEAR, SOS1, SolverSpec, features, hookimpl
 from gridbench_pulp.adapter import PulpBackend, solver_available, solver_version
 
 BACKEND = "pulp"

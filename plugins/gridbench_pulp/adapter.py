@@ -7,8 +7,15 @@ import warnings
 from functools import cache
 from typing import Any
 
-from bench.backend_support import dist_version, installed
-from bench.records import ModelSize, SolveLimits, SolveOutcome, SolverSpec, Status
+from bench.api import (
+    ModelSize,
+    SolveLimits,
+    SolveOutcome,
+    SolverSpec,
+    Status,
+    dist_version,
+    installed,
+)
 
 _VERSION_OF = {"PULP_CBC_CMD": "pulp", "HiGHS": "highspy", "SCIP_PY": "pyscipopt",
                "GUROBI": "gurobipy", "CPLEX_PY": "cplex", "XPRESS_PY": "xpress"}

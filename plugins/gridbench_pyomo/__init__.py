@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.backend_support import (
+from bench.api import (
     ALL_MATH,
     DUALS,
     INTEGER,
@@ -10,10 +10,10 @@ from bench.backend_support import (
     QUAD_CON,
     QUAD_OBJ,
     SOS1,
+    SolverSpec,
     features,
+    hookimpl,
 )
-from bench.hookspecs import hookimpl
-from bench.records import SolverSpec
 from gridbench_pyomo.adapter import PyomoBackend, solver_available, solver_version
 
 BACKEND = "pyomo"

@@ -8,9 +8,15 @@ w_gt >= z_gt - z_g,t-1 with the first period as the case file states.
 
 from __future__ import annotations
 
-from bench.cases import shipped_cases, shipped_reference
-from bench.hookspecs import hookimpl
-from bench.records import Agreement, Formulation, ProblemClass, Variant
+from bench.api import (
+    Agreement,
+    Formulation,
+    ProblemClass,
+    Variant,
+    hookimpl,
+    shipped_cases,
+    shipped_reference,
+)
 from gridbench_unit_commitment import checks
 from gridbench_unit_commitment.data import UnitCommitmentData
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.records import Check, Solution
-from bench.validation import objective_check, solution_check
+from bench.api import Check, Solution, objective_check, solution_check
 from gridbench_unit_commitment.data import UnitCommitmentData
 
 AS_PUBLISHED = "as_published"

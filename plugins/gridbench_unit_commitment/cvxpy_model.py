@@ -5,7 +5,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from bench.records import BuiltModel, Solution
+from bench.api import BuiltModel, Solution
 from gridbench_unit_commitment.checks import STARTUP_COUPLED
 from gridbench_unit_commitment.data import UnitCommitmentData
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pulp
 
-from bench.pulp_values import values_of
-from bench.records import BuiltModel, Solution
+from bench.api import BuiltModel, Solution, values_of
 from gridbench_unit_commitment.checks import STARTUP_COUPLED
 from gridbench_unit_commitment.data import UnitCommitmentData
 

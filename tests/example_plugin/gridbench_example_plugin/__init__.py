@@ -12,10 +12,17 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from bench.cases import case_files
-from bench.hookspecs import hookimpl
-from bench.records import Check, Formulation, ProblemClass, Solution, Variant
-from bench.validation import objective_check, solution_check
+from bench.api import (
+    Check,
+    Formulation,
+    ProblemClass,
+    Solution,
+    Variant,
+    case_files,
+    hookimpl,
+    objective_check,
+    solution_check,
+)
 
 if os.environ.get("GRIDBENCH_EXAMPLE_BREAK") == "import":
     raise ImportError("broken on purpose (GRIDBENCH_EXAMPLE_BREAK=import)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pulp
 
-from bench.records import BuiltModel, Solution
+from bench.api import BuiltModel, Solution
 
 
 def build(data, variant: str) -> BuiltModel:

@@ -21,12 +21,6 @@ from gridbench_prosumer_sharing.welfare import (
     terms,
 )
 
-# The shadow price (.pi) of an equality in an LpMaximize problem: CBC reports d objective /
-# d right-hand side; PuLP 3.3's HiGHS interface minimises the negated objective and passes
-# HiGHS's row duals through, so its .pi has the opposite sign (checked against the KKT
-# price in verify).
-DUAL_SIGN_OF_SOLVER = {"HiGHS": -1.0}
-
 
 def build(data: ProsumerSharingData, variant: str) -> BuiltModel:
     if not is_pwl(variant):
@@ -94,9 +88,8 @@ def build(data: ProsumerSharingData, variant: str) -> BuiltModel:
         values["E"] = np.array([values_of(E[i, t] for t in T) for i in N])
         if not binaries:
             duals = [prob.get_constraint_by_name(f"sharing_{t}").pi for t in T]
-            if all(d is not None for d in duals):
-                sign = DUAL_SIGN_OF_SOLVER.get(getattr(prob.solver, "name", ""), 1.0)
-                values["price"] = sign * np.array(duals, dtype=float)
+            if all(d is not None for d in duals):  # one sign convention: the PuLP adapter's
+                values["price"] = np.array(duals, dtype=float)
         return Solution(values, None)
 
     return BuiltModel(prob, extract)

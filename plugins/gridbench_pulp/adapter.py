@@ -47,6 +47,22 @@ def solver_version(native: str) -> str | None:
     return dist_version(_VERSION_OF.get(native, native))
 
 
+# Dual-sign rules per solver, so that every formulation reads one convention (CBC's: the
+# dual is the objective's change per unit of right-hand side). PuLP 3.3's HiGHS interface
+# minimises the negated objective of a maximisation and passes HiGHS's row duals through,
+# so their sign is the opposite (found by the prosumer model's independent price check).
+_FLIP_DUALS_WHEN_MAXIMISING = {"HiGHS"}
+
+
+def _normalise_duals(native: Any, solver: SolverSpec) -> None:
+    import pulp
+
+    if solver.native in _FLIP_DUALS_WHEN_MAXIMISING and native.sense == pulp.LpMaximize:
+        for constraint in native.constraints.values():
+            if constraint.pi is not None:
+                constraint.pi = -constraint.pi
+
+
 # PuLP engines that take a ``threads`` option (SCIP through PySCIPOpt runs one thread)
 _THREADED = {"PULP_CBC_CMD", "HiGHS", "GUROBI", "CPLEX_PY", "XPRESS_PY"}
 
@@ -73,6 +89,7 @@ class PulpBackend:
         start = time.perf_counter()
         native.solve(engine)
         elapsed = time.perf_counter() - start
+        _normalise_duals(native, solver)
         status, sol = native.status, native.sol_status
         if sol == pulp.LpSolutionOptimal:
             outcome = Status.OPTIMAL

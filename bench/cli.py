@@ -194,13 +194,14 @@ def _probe(func) -> Any:
 @click.option("--reference-file", "reference_files", multiple=True, metavar="PATH",
               type=click.Path(dir_okay=False),
               help="Published values for your cases (reference_results/README.md format).")
-@click.option("--time-limit", type=FiniteFloat(min=0, min_open=True),
+@click.option("--time-limit", type=FiniteFloat(min=0, min_open=True), metavar="SECONDS",
               default=DEFAULT_TIME_LIMIT_S, show_default=True,
               help="Seconds per solve; the watchdog kills a run after this plus a grace "
                    f"({GRACE_FRACTION:g} x the limit + {GRACE_FIXED_S:g} s).")
 @click.option("--grace", "grace_s", type=FiniteFloat(min=0), metavar="SECONDS",
               help="Replace the watchdog's grace beyond the time limit.")
-@click.option("--mip-gap", type=FiniteFloat(min=0), default=SolveLimits().mip_rel_gap,
+@click.option("--mip-gap", type=FiniteFloat(min=0), metavar="GAP",
+              default=SolveLimits().mip_rel_gap,
               show_default=True, help="Relative MIP gap every solver must close.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Runs at a time, each in its own worker process  [default: the number of "
@@ -241,8 +242,9 @@ def run_command(ctx: click.Context, formulations, backends, solvers, cases, vari
 
     Filters can be repeated (-f a -f b); without filters every formulation runs on its
     cases with every available default solver that supports its problem class. Every run
-    executes in its own worker process: a run that hangs, crashes or runs out of memory
-    ends as that run's error, and the others go on.
+    executes in its own worker process: a run that hangs is killed by a watchdog
+    (time_limit), one that crashes or runs out of memory ends as that run's error, and the
+    others go on.
     """
     registry = _registry(ctx)
     given = ctx.get_parameter_source("time_limit") is not click.core.ParameterSource.DEFAULT

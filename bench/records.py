@@ -182,6 +182,7 @@ class SolveOutcome:
     # whether variable values can be read; None: optimal and feasible have one, a time
     # limit has one only when the adapter says the solver returned an incumbent
     has_incumbent: bool | None = None
+    sense: str | None = None  # "min" or "max": which objective value is better
 
     @property
     def solution(self) -> bool:
@@ -336,6 +337,7 @@ class RunResult:
     time_limit_expected: bool = False  # the case declares ending at the limit as expected
     # why an optimal solve is not certified: one entry per failed certificate check
     uncertified_reasons: list[str] = field(default_factory=list)
+    sense: str | None = None  # the model's objective sense, "min" or "max"
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

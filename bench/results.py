@@ -76,6 +76,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "reused": result.reused,
         "time_limit_expected": result.time_limit_expected,
         "uncertified_reasons": list(result.uncertified_reasons),
+        "sense": result.sense,
     }
 
 
@@ -104,7 +105,8 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         traceback=data.get("traceback", ""), solver_log=data.get("solver_log"),
         fingerprint=data.get("fingerprint", ""), reused=bool(data.get("reused", False)),
         time_limit_expected=bool(data.get("time_limit_expected", False)),
-        uncertified_reasons=list(data.get("uncertified_reasons") or []))
+        uncertified_reasons=list(data.get("uncertified_reasons") or []),
+        sense=data.get("sense"))
 
 
 def derived_to_dict(derived: DerivedResult) -> dict[str, Any]:

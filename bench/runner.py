@@ -228,6 +228,7 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
         result.solver_time_s = outcome.solver_time_s
         result.status, result.objective, result.message = (
             outcome.status, outcome.objective, outcome.message)
+        result.sense = outcome.sense
         if outcome.solution:
             solution = built.extract()
             solution.objective = outcome.objective

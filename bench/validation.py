@@ -8,7 +8,7 @@ reconstructed data), it is a deviation: reported with its error, not counted as 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bench.records import Check, Formulation, RunResult, Status, Verdict
 from bench.references import Reference, ReferenceBook, Tolerance, errors
@@ -76,11 +76,26 @@ def derived_checks(results: list[RunResult], book: ReferenceBook) -> list[Derive
     return out
 
 
+def _truth(runs: list[RunResult]) -> RunResult:
+    """The run the others are compared with: among runs whose own checks all pass, the one
+    with the best objective when every run states its sense (the same one) and objective, so
+    that with a loose --mip-gap a suboptimal run never becomes the truth; otherwise the first
+    such run in plan order."""
+    trusted = [r for r in runs if not r.failed] or runs
+    senses = {r.sense for r in trusted}
+    if len(senses) == 1 and None not in senses and all(r.objective is not None
+                                                       for r in trusted):
+        sign = 1.0 if senses == {"min"} else -1.0
+        return min(trusted, key=lambda r: sign * r.objective)
+    return trusted[0]
+
+
 def agreement_checks(results: list[RunResult], formulations: dict[str, Formulation]
                      ) -> list[DerivedResult]:
-    """Every optimal run of a case must agree with the first optimal run, per quantity of
-    each :class:`Agreement` the formulation declares (implementations, reformulations).
-    Time-limited or uncertified runs are left out: their disagreement is expected."""
+    """Every optimal run of a case must agree, per quantity of each :class:`Agreement` the
+    formulation declares (implementations, reformulations), with the group's truth
+    (:func:`_truth`). Time-limited or uncertified runs are left out: their disagreement is
+    expected. A disagreement names both sides."""
     out = []
     for name, formulation in formulations.items():
         for agreement in formulation.agreement:
@@ -90,20 +105,28 @@ def agreement_checks(results: list[RunResult], formulations: dict[str, Formulati
                     key = (r.case,) if agreement.across_variants else (r.case, r.variant)
                     groups[key].append(r)
             for runs in groups.values():
-                base, others = runs[0], runs[1:]
-                for other in others:
+                if len(runs) < 2:
+                    continue
+                base = _truth(runs)
+                label = (f"{base.variant}/{base.backend}/{base.solver}"
+                         if agreement.across_variants else f"{base.backend}/{base.solver}")
+                for other in runs:
+                    if other is base:
+                        continue
                     for quantity in agreement.quantities:
                         expected = base.quantities.get(quantity)
                         if expected is None:
                             continue
                         tolerance = Tolerance(abs=agreement.abs, rel=agreement.rel)
-                        label = (f"{base.variant}/{base.backend}/{base.solver}"
-                                 if agreement.across_variants
-                                 else f"{base.backend}/{base.solver}")
-                        check = _compare(f"agree:{quantity}", expected,
-                                         other.quantities.get(quantity), tolerance, "fail",
-                                         agreement.description or f"against {label}",
-                                         kind="agreement")
+                        actual = other.quantities.get(quantity)
+                        note = agreement.description or f"against {label}"
+                        check = _compare(f"agree:{quantity}", expected, actual, tolerance,
+                                         "fail", note, kind="agreement")
+                        if check.verdict is not Verdict.PASS:
+                            check = replace(check, note=(
+                                f"{other.variant}/{other.backend}/{other.solver} gives "
+                                f"{actual!r}, {label} gives {expected!r} (objective "
+                                f"{other.objective!r} vs {base.objective!r}); {note}"))
                         out.append(DerivedResult(
                             name, other.variant, other.backend, other.solver, check,
                             [{"case": other.case, "quantity": quantity, "against": label}]))

@@ -186,3 +186,32 @@ for solver in ("cbc", "highs"):
               for line in done.stdout.splitlines() if line.startswith(("cbc", "highs"))}
     assert values["cbc"] == pytest.approx([2.0, 1.0])
     assert values["highs"] == pytest.approx([2.0, 1.0])
+
+
+def test_agreement_takes_the_best_certified_run_as_its_truth():
+    """With a loose --mip-gap three runs stop at a worse cost and one finds the optimum:
+    the optimum is the truth, the suboptimal runs fail and each failure names both sides."""
+    from bench.records import Agreement, Check, Formulation, ProblemClass, Variant, Verdict
+    from bench.validation import agreement_checks
+
+    formulation = Formulation(
+        "toy", "", (Variant("v", ProblemClass.MILP, ""),), object, {}, "m:q", "m:v",
+        agreement=(Agreement(("total_cost",), rel=1e-6),))
+
+    def run(solver: str, cost: float, ok: bool = True) -> RunResult:
+        result = RunResult("toy", "v", "c", "b", solver, Status.OPTIMAL, objective=cost,
+                           quantities={"total_cost": cost}, sense="min")
+        if not ok:  # its own solution check failed: not a trustworthy truth
+            result.checks.append(Check("objective_recomputed", 0, 1, 1, None, Verdict.FAIL,
+                                       "solution"))
+        return result
+
+    runs = [run("first", 471_949_500.0), run("cbc", 471_947_000.0),
+            run("broken", 400_000_000.0, ok=False), run("scip", 464_477_500.0)]
+    checks = {d.solver: d.check for d in agreement_checks(runs, {"toy": formulation})}
+    assert "scip" not in checks  # the truth is not checked against anything
+    for solver in ("first", "cbc", "broken"):
+        assert checks[solver].verdict is Verdict.FAIL
+        assert checks[solver].expected == 464_477_500.0
+        assert f"v/b/{solver} gives" in checks[solver].note and "b/scip gives" in \
+            checks[solver].note

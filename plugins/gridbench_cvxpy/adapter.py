@@ -97,7 +97,8 @@ class CvxpyBackend:
             v.value is not None for v in native.variables())
         objective = float(native.value) if incumbent else None
         stats = native.solver_stats
-        return SolveOutcome(status, objective, message=str(native.status),
+        sense = "max" if isinstance(native.objective, cp.Maximize) else "min"
+        return SolveOutcome(status, objective, message=str(native.status), sense=sense,
                             solver_time_s=stats.solve_time if stats else None,
                             has_incumbent=incumbent)
 

@@ -111,7 +111,8 @@ class PulpBackend:
         return SolveOutcome(outcome, objective,
                             message=f"{pulp.LpStatus[status]}/{pulp.LpSolution[sol]}",
                             solver_time_s=getattr(native, "solutionTime", None),
-                            has_incumbent=incumbent)
+                            has_incumbent=incumbent,
+                            sense="max" if native.sense == pulp.LpMaximize else "min")
 
     def model_size(self, native: Any) -> ModelSize | None:
         variables = native.variables()

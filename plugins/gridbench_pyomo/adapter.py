@@ -57,6 +57,15 @@ def _import_duals(model: Any, results: Any) -> str:
     return ""
 
 
+def _sense(model: Any) -> str | None:
+    from pyomo.environ import Objective, maximize
+
+    objectives = list(model.component_data_objects(Objective, active=True))
+    if len(objectives) != 1:
+        return None
+    return "max" if objectives[0].sense == maximize else "min"
+
+
 class PyomoBackend:
     name = "pyomo"
 
@@ -105,7 +114,8 @@ class PyomoBackend:
             results.solution_loader.load_vars()
             message += _import_duals(native, results)
         objective = results.incumbent_objective if has_solution else None
-        return SolveOutcome(status, objective, message=message, has_incumbent=has_solution)
+        return SolveOutcome(status, objective, message=message, has_incumbent=has_solution,
+                            sense=_sense(native))
 
     def model_size(self, native: Any) -> ModelSize | None:
         from pyomo.environ import Constraint, Var

@@ -394,8 +394,7 @@ def _tasks(plan, registry: Registry, limits: SolveLimits, memory: int | None,
                planned.backend, planned.solver.name)
         log_path = None if log_dir is None else log_dir / _log_name(key)
         estimate = seconds.get(key, planned.case.time_limit_s or 0.0)
-        worker = WorkerLimits(wall_limit_s(run_limits.time_limit_s, grace_s), memory,
-                              limits.threads)
+        worker = WorkerLimits(wall_limit_s(run_limits.time_limit_s, grace_s), memory)
         tasks.append(RunTask(index, planned, run_limits, worker, log_path, estimate,
                              fingerprint(planned, run_limits, registry)))
     return tasks
@@ -438,9 +437,8 @@ def _execute(executor, tasks: list[RunTask], registry, book, results: ResultsFil
         nonlocal done
         signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)  # a file write is never cut
         try:
-            if task.log_path is not None and result.solver_log is None and \
-                    task.log_path.exists():
-                result.solver_log = str(task.log_path)
+            if task.log_path is not None and task.log_path.exists():  # the one place
+                result.solver_log = str(task.log_path)  # (a killed run's log is kept too)
             running.discard(task.index)
             done += 1
             result.fingerprint = task.fingerprint

@@ -71,7 +71,7 @@ class _Running:
 
 
 def _child(task: RunTask, registry: Registry, book: ReferenceBook, writer: Connection) -> None:
-    prepare_child(task.worker, new_session=True)
+    prepare_child(task.worker, task.limits)
     writer.send(run_in_child(task.planned, registry, book, task.limits, task.worker,
                              task.log_path))
     writer.close()
@@ -104,10 +104,10 @@ class LocalPool:
                     task = pending.pop(0)
                     running.append(self._start(task, registry, book))
                     on_start(task)
-                deadlines = [r.deadline for r in running if r.deadline is not None]
-                timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else 5.0
+                now = time.monotonic()  # wake for a result, an exit or the next deadline
+                timeout = min([5.0, *(r.deadline - now for r in running if r.deadline is not None)])
                 listening = [r.reader for r in running if not r.reader_done]
-                wait(listening + [r.process.sentinel for r in running], timeout=min(timeout, 5.0))
+                wait(listening + [r.process.sentinel for r in running], timeout=max(timeout, 0.0))
                 for run in list(running):
                     self._read(run)
                     if not run.process.is_alive():
@@ -223,8 +223,6 @@ class DaskExecutor:
                     Path(task.log_path).write_text(answer["log"], encoding="utf-8")
                 if "run" in answer:
                     result = run_from_dict(answer["run"])
-                    if task.log_path is not None:
-                        result.solver_log = str(task.log_path)
                 else:
                     status, message = answer["lost"]
                     result = lost_run(task, Status(status), message, book)

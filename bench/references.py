@@ -253,7 +253,6 @@ def load_reference_book(registry) -> tuple[ReferenceBook, list[str]]:
 
     book = ReferenceBook([], [])
     problems: list[str] = []
-    seen: set[str] = set()
     for path in registry.reference_files:
         owner = registry.owner.get(("reference", str(path)), "?")
         try:
@@ -272,7 +271,6 @@ def load_reference_book(registry) -> tuple[ReferenceBook, list[str]]:
                 owner, "", "references", f"{exc}; not run: {', '.join(dropped) or 'nothing'}"))
             problems.append(str(exc))
             continue
-        seen.add(str(path))
         book.references.extend(part.references)
         book.derived.extend(part.derived)
     return book, problems

@@ -152,19 +152,18 @@ def _child(request: dict[str, Any], registry, book) -> None:
     """In the forked child: run the task, write its result file, never return."""
     code = 1
     try:
-        from bench.results import run_to_dict  # noqa: F401  (imported before the limits)
         from bench.runner import planned_run
         from bench.worker import prepare_child, run_in_child
 
         worker = WorkerLimits(**request["worker"])
-        prepare_child(worker, new_session=True)
+        limits = SolveLimits(**request["limits"])
+        prepare_child(worker, limits)
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
         os.dup2(log, 1)  # also what happens before the run's own capture starts
         os.dup2(log, 2)
         try:
             planned = planned_run(registry, tuple(request["key"]))
-            run = run_in_child(planned, registry, book, SolveLimits(**request["limits"]),
-                               worker, Path(request["log"]))
+            run = run_in_child(planned, registry, book, limits, worker, Path(request["log"]))
         except Exception as exc:  # the run cannot even start here (plugins differ...)
             run = {"setup_error": f"{type(exc).__name__}: {exc}"}
         temporary = request["result"] + ".tmp"

@@ -87,7 +87,6 @@ class WorkerLimits:
 
     wall_s: float | None  # hard wall-clock limit (watchdog)
     memory_bytes: int | None  # address-space limit of the child
-    threads: int | None  # solver threads
 
     @property
     def memory_label(self) -> str:
@@ -116,7 +115,7 @@ class RunTask:
         return (p.formulation.name, p.variant.name, p.case.name, p.backend, p.solver.name)
 
     def portable(self, plugin_args: dict[str, Any]) -> dict[str, Any]:
-        return {"index": self.index, "key": list(self.key), "limits": asdict(self.limits),
+        return {"key": list(self.key), "limits": asdict(self.limits),
                 "worker": asdict(self.worker), "plugins": plugin_args}
 
 
@@ -132,11 +131,10 @@ def _die_with_parent() -> None:
         pass
 
 
-def prepare_child(worker: WorkerLimits, *, new_session: bool) -> None:
+def prepare_child(worker: WorkerLimits, limits: SolveLimits) -> None:
     """Everything a child sets up before it touches the run."""
     parent = os.getppid()
-    if new_session:
-        os.setsid()
+    os.setsid()
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
@@ -144,9 +142,9 @@ def prepare_child(worker: WorkerLimits, *, new_session: bool) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if worker.memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (worker.memory_bytes, worker.memory_bytes))
-    if worker.threads:
+    if limits.threads:
         for name in _THREAD_VARIABLES:
-            os.environ[name] = str(worker.threads)
+            os.environ[name] = str(limits.threads)
 
 
 def run_in_child(planned: PlannedRun, registry: Registry, book: ReferenceBook,
@@ -159,8 +157,6 @@ def run_in_child(planned: PlannedRun, registry: Registry, book: ReferenceBook,
     if result.message.startswith("MemoryError") and worker.memory_bytes:
         result.message = (f"exceeded the memory limit of {worker.memory_label} "
                           f"(--memory-limit): {result.message}")
-    if log_path is not None:
-        result.solver_log = str(log_path)
     return run_to_dict(result)
 
 

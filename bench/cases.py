@@ -85,13 +85,20 @@ def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; anything a user's file can do wrong is one CaseError line
+    (bytes that are not UTF-8, an integer past Python's 4300-digit limit, nesting past the
+    recursion limit), never a traceback."""
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except OSError as exc:
         raise CaseError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CaseError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CaseError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                        f"{exc.start})") from None
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError is a ValueError
+        what = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise CaseError(f"{path}: not valid TOML: {what}") from None
 
 
 def case_files(directory: Path) -> list[CaseSource]:

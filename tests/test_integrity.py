@@ -215,3 +215,34 @@ def test_agreement_takes_the_best_certified_run_as_its_truth():
         assert checks[solver].expected == 464_477_500.0
         assert f"v/b/{solver} gives" in checks[solver].note and "b/scip gives" in \
             checks[solver].note
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'x = "\xff"\n', "not UTF-8 text (byte 0xff at offset 5)"),
+    (b"x = " + b"9" * 5000 + b"\n", "not valid TOML: Exceeds the limit (4300 digits)"),
+    (b"x = " + b"[" * 3000 + b"]" * 3000 + b"\n", "not valid TOML: nested too deeply"),
+])
+@pytest.mark.parametrize("option", ["--reference-file", "--case-file"])
+def test_an_unreadable_user_file_is_one_line_not_a_traceback(tmp_path, content, message,
+                                                             option):
+    path = tmp_path / "mine.toml"
+    path.write_bytes(content)
+    proc = gridbench("run", option, str(path))
+    assert proc.returncode == 2
+    assert proc.stderr == f"gridbench: error: {path}: {message}" + proc.stderr.split(
+        message, 1)[1]
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_make_cases_reads_the_shared_folder_beside_the_repository(tmp_path, capsys):
+    from conftest import REPO
+
+    from gridbench_dg_contract_pricing import make_cases
+
+    assert make_cases.REPOSITORY == REPO
+    with pytest.raises(SystemExit) as exit_:
+        make_cases.main(["--shared", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert f"not found: {tmp_path}/seeds/" in capsys.readouterr().err
+    assert "/work/" not in (REPO / "plugins/gridbench_dg_contract_pricing/make_cases.py"
+                            ).read_text()

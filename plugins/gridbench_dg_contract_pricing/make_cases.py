@@ -2,21 +2,23 @@
 and 65), the public stand-in loads (../shared/data/distribution/) and the labelled
 assumptions below; calibrates each case's load scale so that the no-DG payment of the
 distribution company equals the thesis's published value (Tables 5 and 7) by bisection on the
-no-DG LP. Run: python -m gridbench_dg_contract_pricing.make_cases [--small-only]."""
+no-DG LP. Run: python -m gridbench_dg_contract_pricing.make_cases [--shared DIR] [--case NAME]
+(``--shared`` defaults to ``../shared`` beside the repository)."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from gridbench_dg_contract_pricing.data import DGContractData, problem_from_data
 
-SEED = Path("/work/shared/seeds/002_29c219c4cdf1d3aa.txt")
-DIST = Path("/work/shared/data/distribution")
+REPOSITORY = Path(__file__).resolve().parents[2]
+SEED_NAME = "seeds/002_29c219c4cdf1d3aa.txt"
+DISTRIBUTION = "data/distribution"
 OMEL_2008_MEAN = 64.4
 # published "Sem GD" payments (EUR), Tables 5 and 7
 PAYMENT_WITHOUT_DG = {"dg34_scenario_A": 4733359.37, "dg34_scenario_B": 3127485.01,
@@ -29,8 +31,8 @@ PRICE_FACTOR_34 = {"A": (1.10, 0.25), "B": (1.00, 0.20), "C": (0.90, 0.15)}  # m
 LEVEL_85 = np.array([1.0, 0.85, 0.7, 0.55, 0.4])
 
 
-def line_table(tag: str) -> list[tuple[int, int, float, float]]:
-    text = SEED.read_text().splitlines()
+def line_table(tag: str, shared: Path) -> list[tuple[int, int, float, float]]:
+    text = (shared / SEED_NAME).read_text().splitlines()
     start = next(k for k, line in enumerate(text) if line.startswith(tag))
     rows = []
     for line in text[start + 1:start + 80]:
@@ -110,10 +112,11 @@ def write_case(name: str, description: str, assumptions: list[str], data: DGCont
     (folder / f"{name}.toml").write_text("\n".join(lines) + "\n")
 
 
-def base_34() -> tuple[dict, list[str]]:
-    rows = line_table("Tabela 64 -")
+def base_34(shared: Path) -> tuple[dict, list[str]]:
+    rows = line_table("Tabela 64 -", shared)
+    loads_csv = shared / DISTRIBUTION / "ieee34_loads_thesis_numbering.csv"
     loads = {int(r["thesis_bus"]): float(r["P_total_kW"])
-             for r in csv.DictReader((DIST / "ieee34_loads_thesis_numbering.csv").open())}
+             for r in csv.DictReader(loads_csv.open())}
     base = [loads.get(k, 0.0) / 1000.0 for k in range(1, 35)]
     data = dict(n_buses=34, line_from=[r[0] for r in rows], line_to=[r[1] for r in rows],
                 line_r_ohm=[r[2] for r in rows], line_x_ohm=[r[3] for r in rows],
@@ -136,10 +139,10 @@ def base_34() -> tuple[dict, list[str]]:
     return data, notes
 
 
-def base_85() -> tuple[dict, list[str]]:
-    rows = line_table("Tabela 65 -")
+def base_85(shared: Path) -> tuple[dict, list[str]]:
+    rows = line_table("Tabela 65 -", shared)
     loads = [float(r["P_kW_v2"])
-             for r in csv.DictReader((DIST / "case85_bus.csv").open())]
+             for r in csv.DictReader((shared / DISTRIBUTION / "case85_bus.csv").open())]
     total = sum(loads)
     base = [0.0] + [total / 84 / 1000.0] * 84
     data = dict(n_buses=85, line_from=[r[0] for r in rows], line_to=[r[1] for r in rows],
@@ -161,17 +164,15 @@ def base_85() -> tuple[dict, list[str]]:
     return data, notes
 
 
-def case_34(scenario: str, blocks: int = 10, pwl: int = 20, grid_steps: int = 30):
-    base, notes = base_34()
+def case_34(scenario: str, shared: Path, blocks: int = 10, pwl: int = 20, grid_steps: int = 30):
+    base, notes = base_34(shared)
     mean, half = PRICE_FACTOR_34[scenario]
     level = np.linspace(1.0, 0.55, blocks)
     price = OMEL_2008_MEAN * np.linspace(mean + half, mean - half, blocks)
-    peak = 1.2 * (sum(base["base_load_mw"]))
     data = DGContractData(**base, current_limit_ka=3.0, load_scale=1.0,
                           block_level=level.tolist(), block_hours=[8760.0 / blocks] * blocks,
                           block_price=price.round(2).tolist(), substation_max_mw=100.0,
                           pwl_blocks=pwl)
-    del peak
     notes += [
         f"LOAD BLOCKS (assumed; Figure 25 not printed): {blocks} equal blocks of "
         f"{8760 / blocks:g} h, load level linear from 1.0 to 0.55 of the scaled peak",
@@ -181,8 +182,8 @@ def case_34(scenario: str, blocks: int = 10, pwl: int = 20, grid_steps: int = 30
     return data, notes
 
 
-def case_85(blocks: int = 5, pwl: int = 20, grid_steps: int = 10):
-    base, notes = base_85()
+def case_85(shared: Path, blocks: int = 5, pwl: int = 20, grid_steps: int = 10):
+    base, notes = base_85(shared)
     level = np.linspace(1.0, 0.4, blocks)
     data = DGContractData(**(base | {"price_steps": grid_steps}), current_limit_ka=3.0,
                           load_scale=1.0, block_level=level.tolist(),
@@ -193,19 +194,36 @@ def case_85(blocks: int = 5, pwl: int = 20, grid_steps: int = 10):
     return data, notes
 
 
-def main(argv: list[str]) -> None:
-    folder = Path(__file__).resolve().parents[2] / "cases" / "dg_contract_pricing"
+CASES = ("dg34_scenario_A", "dg34_scenario_B", "dg34_scenario_C", "dg85")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m gridbench_dg_contract_pricing.make_cases",
+        description="Write cases/dg_contract_pricing/*.toml from the seed and the shared data.")
+    parser.add_argument("--shared", type=Path, default=REPOSITORY.parent / "shared",
+                        help="the shared folder holding seeds/ and data/distribution/ "
+                             "(default: ../shared beside the repository)")
+    parser.add_argument("--case", action="append", choices=CASES,
+                        help="write only this case (repeatable; default: all)")
+    args = parser.parse_args(argv)
+    missing = [str(args.shared / p) for p in (SEED_NAME, DISTRIBUTION)
+               if not (args.shared / p).exists()]
+    if missing:
+        parser.error(f"not found: {', '.join(missing)} (give the shared folder with --shared)")
+    folder = REPOSITORY / "cases" / "dg_contract_pricing"
     folder.mkdir(exist_ok=True)
-    jobs = []
-    if "--small-only" not in argv:
-        for s in "ABC":
-            jobs.append((f"dg34_scenario_{s}", f"34-bus feeder, scenario {s}", *case_34(s),
-                         PAYMENT_WITHOUT_DG[f"dg34_scenario_{s}"]))
-        jobs.append(("dg85", "85-bus feeder, one scenario", *case_85(),
-                     PAYMENT_WITHOUT_DG["dg85"]))
-    for name, description, data, notes, target in jobs:
-        scale, how = calibrate(data, target)
-        data = data.model_copy(update={"load_scale": scale})
+    for name in args.case or CASES:
+        if name == "dg85":
+            data, notes = case_85(args.shared)
+            description = "85-bus feeder, one scenario"
+        else:
+            scenario = name[-1]
+            data, notes = case_34(scenario, args.shared)
+            description = f"34-bus feeder, scenario {scenario}"
+        scale, how = calibrate(data, PAYMENT_WITHOUT_DG[name])
+        # reference_case: the published run this case reconstructs (the ASHL row of models.py)
+        data = data.model_copy(update={"load_scale": scale, "reference_case": name})
         notes = notes + [f"LOAD SCALE ({how}): load_scale = {scale:.8g} found by bisection "
                          f"on the no-DG LP against the published 'Sem GD' payment"]
         write_case(name, description, notes, data, folder)
@@ -213,4 +231,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

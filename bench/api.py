@@ -10,8 +10,9 @@ Groups: hooks (``hookimpl``); records (``Formulation``, ``Variant``, ``CaseSourc
 (``Feature``, ``features`` and the shorthands); check helpers (``objective_check``,
 ``solution_check``, ``relative_errors``); case helpers (``case_files``, ``shipped_cases``,
 ``shipped_reference``, ``data_dir``, ``read_toml``, ``load_case``); algorithm hosting
-(``AlgorithmBackend``, ``AlgorithmRun``, ``NoSolution``); backend helpers (``installed``,
-``dist_version``, ``values_of``, ``value_of``, ``captured_output``); running a run from a
+(``AlgorithmBackend``, ``AlgorithmRun``, ``NoSolution``); backend adapters (``BackendAdapter``,
+``SolverReport``, ``INFEASIBLE_OR_UNBOUNDED``) and helpers (``installed``, ``dist_version``,
+``values_of``, ``value_of``, ``captured_output``); running a run from a
 plugin command (``load_registry``, ``ReferenceBook``, ``PlannedRun``, ``execute``); and the
 linear-bilevel kit (``BilevelKit``, ``BilevelBuilder``, ``BilevelProblem``, ``LinExpr``,
 ``BoundOptions``, ``standard_variants``, ``ORACLE_BACKEND``, ``certify``, ``solve_exact``,
@@ -51,6 +52,8 @@ _WHERE: dict[str, str] = {
     # backend helpers
     **dict.fromkeys(("values_of", "value_of"), "bench.pulp_values"),
     "captured_output": "bench.capture",
+    **dict.fromkeys(("BackendAdapter", "SolverReport", "INFEASIBLE_OR_UNBOUNDED"),
+                    "bench.adapter"),
     # running runs from a plugin's own command
     "load_registry": "bench.registry",
     **dict.fromkeys(("PlannedRun", "execute"), "bench.runner"),

@@ -183,6 +183,8 @@ class SolveOutcome:
     # limit has one only when the adapter says the solver returned an incumbent
     has_incumbent: bool | None = None
     sense: str | None = None  # "min" or "max": which objective value is better
+    bound: float | None = None  # the solver's proven bound on the objective, when it says
+    traceback: str = ""  # when the solver raised: kept in the run's JSON
 
     @property
     def solution(self) -> bool:
@@ -338,6 +340,8 @@ class RunResult:
     # why an optimal solve is not certified: one entry per failed certificate check
     uncertified_reasons: list[str] = field(default_factory=list)
     sense: str | None = None  # the model's objective sense, "min" or "max"
+    # the solver's proven bound on the objective (best bound of a MIP), when it reports one
+    bound: float | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -26,6 +25,7 @@ from typing import Any
 import pluggy
 
 from bench import hookspecs
+from bench.errors import short_error
 from bench.records import (
     Backend,
     Benchmark,
@@ -42,12 +42,6 @@ ENV_BLOCK = "GRIDBENCH_BLOCK_PLUGINS"
 
 def _env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
-
-
-def _short_error(exc: BaseException) -> str:
-    frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    where = f" ({Path(frame[0].filename).name}:{frame[0].lineno})" if frame else ""
-    return f"{type(exc).__name__}: {exc}{where}"
 
 
 @dataclass
@@ -147,7 +141,7 @@ class PluginHost:
         try:
             plugin = ep.load()
         except Exception as exc:  # a broken plugin must not stop the suite
-            self._problem(ep.name, dist[0], "import", _short_error(exc))
+            self._problem(ep.name, dist[0], "import", short_error(exc))
             return
         self._register(ep.name, plugin, dist)
 
@@ -157,7 +151,7 @@ class PluginHost:
             plugin = importlib.import_module(name)
         except Exception as exc:
             self._problem(name, "", "import", f"no entry point named {name!r} in group "
-                          f"{hookspecs.PROJECT_NAME!r}, and as a module: {_short_error(exc)}")
+                          f"{hookspecs.PROJECT_NAME!r}, and as a module: {short_error(exc)}")
             return
         self._register(name, plugin, ("(module)", ""))
 
@@ -165,7 +159,7 @@ class PluginHost:
         try:
             self.pm.register(plugin, name=name)
         except Exception as exc:
-            self._problem(name, dist[0], "register", _short_error(exc))
+            self._problem(name, dist[0], "register", short_error(exc))
             return
         self._dist_of[name] = dist
         module = getattr(plugin, "__name__", type(plugin).__name__)
@@ -205,7 +199,7 @@ class PluginHost:
                     items = _checked_items(hook_name, impl.function())
                 except Exception as exc:
                     self._problem(name, self._dist_of.get(name, ("?",))[0],
-                                  f"hook {hook_name}", _short_error(exc))
+                                  f"hook {hook_name}", short_error(exc))
                     failed.add(name)
                     continue
                 gathered.setdefault(name, {}).setdefault(hook_name, []).extend(items)

@@ -77,6 +77,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "time_limit_expected": result.time_limit_expected,
         "uncertified_reasons": list(result.uncertified_reasons),
         "sense": result.sense,
+        "bound": _number(result.bound),
     }
 
 
@@ -106,7 +107,7 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         fingerprint=data.get("fingerprint", ""), reused=bool(data.get("reused", False)),
         time_limit_expected=bool(data.get("time_limit_expected", False)),
         uncertified_reasons=list(data.get("uncertified_reasons") or []),
-        sense=data.get("sense"))
+        sense=data.get("sense"), bound=_float(data.get("bound")))
 
 
 def derived_to_dict(derived: DerivedResult) -> dict[str, Any]:

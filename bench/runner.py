@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from bench.cases import CaseError, load_case
-from bench.errors import InputError, NotApplicable
+from bench.errors import InputError, NotApplicable, short_error
 from bench.records import (
     Case,
     Formulation,
@@ -186,12 +186,6 @@ def planned_run(registry: Registry, key: tuple[str, ...]) -> PlannedRun:
     return PlannedRun(formulation, variant, case, backend, solver, _missing(variant, solver))
 
 
-def _short(exc: BaseException) -> str:
-    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    where = f" at {last.filename.rsplit('/', 1)[-1]}:{last.lineno}" if last else ""
-    return f"{type(exc).__name__}: {exc}{where}"
-
-
 def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
             limits: SolveLimits | float | None = None, *,
             time_limit: float | None = None) -> RunResult:
@@ -228,7 +222,8 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
         result.solver_time_s = outcome.solver_time_s
         result.status, result.objective, result.message = (
             outcome.status, outcome.objective, outcome.message)
-        result.sense = outcome.sense
+        result.sense, result.bound, result.traceback = (outcome.sense, outcome.bound,
+                                                        outcome.traceback)
         if outcome.solution:
             solution = built.extract()
             solution.objective = outcome.objective
@@ -248,7 +243,7 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
         return result
     except Exception as exc:  # a plugin or solver bug: record it and carry on
         result.status = Status.ERROR
-        result.message = _short(exc)
+        result.message = short_error(exc)
         result.traceback = traceback.format_exc()
     result.checks.extend(check_against(result, book.for_run(formulation.name, case.name,
                                                               variant.name)))

@@ -76,18 +76,43 @@ def derived_checks(results: list[RunResult], book: ReferenceBook) -> list[Derive
     return out
 
 
+# how far an objective may pass another run's proven bound (solver tolerances) before the
+# claim counts as impossible
+BOUND_TOL_REL = 1e-6
+
+
+def _beats_a_proven_bound(run: RunResult, runs: list[RunResult], sign: float) -> bool:
+    """Whether ``run`` claims an objective better than another run's proven bound (a
+    minimum below a proven lower bound): no correct solve can, so it is no truth."""
+    for other in runs:
+        if other is run or other.bound is None or run.objective is None:
+            continue
+        slack = BOUND_TOL_REL * max(1.0, abs(other.bound))
+        if sign * (run.objective - other.bound) < -slack:
+            return True
+    return False
+
+
 def _truth(runs: list[RunResult]) -> RunResult:
-    """The run the others are compared with: among runs whose own checks all pass, the one
-    with the best objective when every run states its sense (the same one) and objective, so
-    that with a loose --mip-gap a suboptimal run never becomes the truth; otherwise the first
-    such run in plan order."""
+    """The run the others are compared with: among runs whose own checks all pass and whose
+    objective no other run's proven bound rules out, the one with the best objective (a run
+    with a proven bound first among equals) when every run states its sense (the same one)
+    and objective, so that with a loose --mip-gap a suboptimal run never becomes the truth;
+    otherwise the first such run in plan order."""
     trusted = [r for r in runs if not r.failed] or runs
     senses = {r.sense for r in trusted}
     if len(senses) == 1 and None not in senses and all(r.objective is not None
                                                        for r in trusted):
         sign = 1.0 if senses == {"min"} else -1.0
-        return min(trusted, key=lambda r: sign * r.objective)
+        possible = [r for r in trusted if not _beats_a_proven_bound(r, runs, sign)] or trusted
+        return min(possible, key=lambda r: (sign * r.objective, r.bound is None))
     return trusted[0]
+
+
+def _bounds(other: RunResult, base: RunResult) -> str:
+    if other.bound is None and base.bound is None:
+        return ""
+    return f"; proven bounds {other.bound!r} vs {base.bound!r}"
 
 
 def agreement_checks(results: list[RunResult], formulations: dict[str, Formulation]
@@ -126,7 +151,8 @@ def agreement_checks(results: list[RunResult], formulations: dict[str, Formulati
                             check = replace(check, note=(
                                 f"{other.variant}/{other.backend}/{other.solver} gives "
                                 f"{actual!r}, {label} gives {expected!r} (objective "
-                                f"{other.objective!r} vs {base.objective!r}); {note}"))
+                                f"{other.objective!r} vs {base.objective!r}"
+                                + _bounds(other, base) + f"); {note}"))
                         out.append(DerivedResult(
                             name, other.variant, other.backend, other.solver, check,
                             [{"case": other.case, "quantity": quantity, "against": label}]))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,26 @@ def gridbench(*args: str, env: dict[str, str] | None = None, cwd: Path | None = 
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "bench.cli", *args], capture_output=True,
                           text=True, env=full_env, cwd=cwd, timeout=600)
+
+
+def in_child_process(test):
+    """Run a test in a forked child: solving with highspy and then with OSQP in one process
+    segfaults (docs/running.md), so a test that solves with HiGHS in-process keeps it out of
+    the pytest process. The child's traceback goes to the captured stderr."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                test(*args, **kwargs)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, "failed in its child process (above)"
+
+    return wrapper

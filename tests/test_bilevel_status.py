@@ -33,3 +33,19 @@ def test_an_explicit_zero_coefficient_is_dropped_before_emission(tmp_path):
     run = runs[("kkt_sos1", "pulp", "cbc")]
     assert run["status"] == "optimal", run["message"]
     assert run["objective"] == -6.0
+
+
+def test_an_infeasible_bilevel_problem_is_infeasible_in_every_reformulation(tmp_path):
+    """The follower keeps y = x <= 1 while the leader needs y >= 5 (integer x, so that
+    strong_duality can state the case too)."""
+    case = (DATA / "bilevel_infeasible.toml").read_text().replace(
+        'upper = 1.0', 'upper = 1.0\ninteger = true')
+    (tmp_path / "integer.toml").write_text(case)
+    for path in (DATA / "bilevel_infeasible.toml", tmp_path / "integer.toml"):
+        out = tmp_path / "out.json"
+        gridbench("run", "--case-file", str(path), "--json", str(out))
+        runs = json.loads(out.read_text())["runs"]
+        statuses = {(r["variant"], r["backend"], r["solver"]): r["status"] for r in runs}
+        assert statuses[("enumeration", "bilevel_oracle", "builtin")] == "infeasible"
+        assert set(statuses.values()) <= {"infeasible", "not_applicable"}, statuses
+    assert statuses[("strong_duality", "pulp", "cbc")] == "infeasible"

@@ -190,7 +190,8 @@ for solver in ("cbc", "highs"):
 
 def test_agreement_takes_the_best_certified_run_as_its_truth():
     """With a loose --mip-gap three runs stop at a worse cost and one finds the optimum:
-    the optimum is the truth, the suboptimal runs fail and each failure names both sides."""
+    the optimum is the truth, the suboptimal runs fail and each failure names both sides. A
+    run claiming a cost below the optimum's proven bound is no truth either."""
     from bench.records import Agreement, Check, Formulation, ProblemClass, Variant, Verdict
     from bench.validation import agreement_checks
 
@@ -207,10 +208,13 @@ def test_agreement_takes_the_best_certified_run_as_its_truth():
         return result
 
     runs = [run("first", 471_949_500.0), run("cbc", 471_947_000.0),
-            run("broken", 400_000_000.0, ok=False), run("scip", 464_477_500.0)]
+            run("broken", 400_000_000.0, ok=False), run("scip", 464_477_500.0),
+            run("claims", 460_000_000.0)]  # passes its own checks, but see the bound
+    runs[3].bound = 464_477_500.0  # SCIP proves no plan costs less
     checks = {d.solver: d.check for d in agreement_checks(runs, {"toy": formulation})}
     assert "scip" not in checks  # the truth is not checked against anything
-    for solver in ("first", "cbc", "broken"):
+    assert "proven bounds None vs 464477500.0" in checks["claims"].note
+    for solver in ("first", "cbc", "broken", "claims"):
         assert checks[solver].verdict is Verdict.FAIL
         assert checks[solver].expected == 464_477_500.0
         assert f"v/b/{solver} gives" in checks[solver].note and "b/scip gives" in \

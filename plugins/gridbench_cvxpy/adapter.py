@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 from typing import Any
 
 from bench.api import (
+    INFEASIBLE_OR_UNBOUNDED,
+    BackendAdapter,
     ModelSize,
     SolveLimits,
-    SolveOutcome,
+    SolverReport,
     SolverSpec,
     Status,
     dist_version,
@@ -65,42 +68,50 @@ def _limit_options(native: str, limits: SolveLimits) -> dict[str, Any]:
     return options
 
 
-class CvxpyBackend:
-    name = "cvxpy"
+class CvxpyBackend(BackendAdapter):
+    name = module = distribution = "cvxpy"
+    # CVXPY's status strings; user_limit covers time and iteration limits alike (the
+    # message keeps the solver's own word)
+    status_map = {
+        "optimal": Status.OPTIMAL,
+        "optimal_inaccurate": Status.FEASIBLE,
+        "infeasible": Status.INFEASIBLE,
+        "infeasible_inaccurate": Status.INFEASIBLE,
+        "unbounded": Status.UNBOUNDED,
+        "unbounded_inaccurate": Status.UNBOUNDED,
+        "infeasible_or_unbounded": INFEASIBLE_OR_UNBOUNDED,
+        "user_limit": Status.TIME_LIMIT,
+    }
 
-    def available(self) -> bool:
-        return installed("cvxpy")
-
-    def version(self) -> str | None:
-        return dist_version("cvxpy")
-
-    def solve(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolveOutcome:
+    def run_solver(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolverReport:
         import cvxpy as cp
 
-        options = _limit_options(solver.native, limits)
-        try:
-            native.solve(solver=solver.native, verbose=limits.solver_output, **options)
-        except cp.error.SolverError as exc:
-            return SolveOutcome(Status.ERROR, None, message=f"SolverError: {exc}")
-        status = {
-            cp.OPTIMAL: Status.OPTIMAL,
-            cp.OPTIMAL_INACCURATE: Status.FEASIBLE,
-            cp.INFEASIBLE: Status.INFEASIBLE,
-            cp.INFEASIBLE_INACCURATE: Status.INFEASIBLE,
-            cp.UNBOUNDED: Status.UNBOUNDED,
-            cp.UNBOUNDED_INACCURATE: Status.UNBOUNDED,
-            cp.USER_LIMIT: Status.TIME_LIMIT,
-        }.get(native.status, Status.ERROR)
-        # cvxpy's user_limit covers time and iteration limits alike; the message keeps the
-        # solver's own word. Values exist only when the solver returned an incumbent.
-        incumbent = status.has_solution and native.value is not None and all(
-            v.value is not None for v in native.variables())
-        objective = float(native.value) if incumbent else None
+        with warnings.catch_warnings():
+            # "infeasible or unbounded, but the solver cannot tell": the base resolves it
+            warnings.filterwarnings("ignore", "\\s*The problem is either infeasible or unb",
+                                    UserWarning)
+            native.solve(solver=solver.native, verbose=limits.solver_output,
+                         **_limit_options(solver.native, limits))
+        # values exist only when the solver returned an incumbent
+        incumbent = native.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.USER_LIMIT) and \
+            native.value is not None and all(v.value is not None for v in native.variables())
         stats = native.solver_stats
-        sense = "max" if isinstance(native.objective, cp.Maximize) else "min"
-        return SolveOutcome(status, objective, message=str(native.status), sense=sense,
+        return SolverReport(native.status, str(native.status),
+                            objective=float(native.value) if incumbent else None,
+                            has_incumbent=incumbent,
                             solver_time_s=stats.solve_time if stats else None,
-                            has_incumbent=incumbent)
+                            sense="max" if isinstance(native.objective, cp.Maximize) else "min")
+
+    def feasible(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> bool | None:
+        import cvxpy as cp
+
+        check = cp.Problem(cp.Minimize(0), native.constraints)
+        check.solve(solver=solver.native, **_limit_options(solver.native, limits))
+        if check.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+            return True
+        if check.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+            return False
+        return None
 
     def model_size(self, native: Any) -> ModelSize | None:
         metrics = native.size_metrics

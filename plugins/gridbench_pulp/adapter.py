@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 from functools import cache
 from typing import Any
 
 from bench.api import (
+    INFEASIBLE_OR_UNBOUNDED,
+    BackendAdapter,
     ModelSize,
     SolveLimits,
-    SolveOutcome,
+    SolverReport,
     SolverSpec,
     Status,
     dist_version,
@@ -47,72 +48,118 @@ def solver_version(native: str) -> str | None:
     return dist_version(_VERSION_OF.get(native, native))
 
 
-# Dual-sign rules per solver, so that every formulation reads one convention (CBC's: the
-# dual is the objective's change per unit of right-hand side). PuLP 3.3's HiGHS interface
-# minimises the negated objective of a maximisation and passes HiGHS's row duals through,
-# so their sign is the opposite (found by the prosumer model's independent price check).
+# solvers whose duals PuLP passes through with the opposite sign in a maximisation
 _FLIP_DUALS_WHEN_MAXIMISING = {"HiGHS"}
-
-
-def _normalise_duals(native: Any, solver: SolverSpec) -> None:
-    import pulp
-
-    if solver.native in _FLIP_DUALS_WHEN_MAXIMISING and native.sense == pulp.LpMaximize:
-        for constraint in native.constraints.values():
-            if constraint.pi is not None:
-                constraint.pi = -constraint.pi
 
 
 # PuLP engines that take a ``threads`` option (SCIP through PySCIPOpt runs one thread)
 _THREADED = {"PULP_CBC_CMD", "HiGHS", "GUROBI", "CPLEX_PY", "XPRESS_PY"}
 
 
-class PulpBackend:
-    name = "pulp"
+def _highs_status(native: Any) -> str | None:
+    """HiGHS's own model status: PuLP 3.3 reports HiGHS's "unbounded or infeasible" as
+    infeasible, and a time limit without an incumbent as an integer-feasible solution."""
+    model = getattr(native, "solverModel", None)
+    if model is None:
+        return None
+    return model.modelStatusToString(model.getModelStatus())
 
-    def available(self) -> bool:
-        return installed("pulp")
 
-    def version(self) -> str | None:
-        return dist_version("pulp")
+def _bound(native: Any, solver: SolverSpec, objective: float | None) -> float | None:
+    """The proven bound on the objective where PuLP's engine exposes it (HiGHS, SCIP), in
+    the model's own terms: PuLP hands the solver the objective without its constant, and
+    HiGHS the negated objective of a maximisation."""
+    import pulp
 
-    def solve(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolveOutcome:
-        import pulp
+    model = getattr(native, "solverModel", None)
+    if model is None:
+        return None
+    constant = float(native.objective.constant) if native.objective is not None else 0.0
+    if solver.native == "HiGHS":
+        if not native.isMIP():
+            return objective  # an LP's optimum is its own bound (dual objective = primal)
+        bound = float(model.getInfo().mip_dual_bound)
+        return (-bound if native.sense == pulp.LpMaximize else bound) + constant
+    if solver.native == "SCIP_PY":
+        return float(model.getDualbound()) + constant
+    return None
 
-        time_limit = limits.time_limit_s
+
+class PulpBackend(BackendAdapter):
+    name = module = distribution = "pulp"
+    infers_time_limit = True  # PuLP's status has no "time limit": the elapsed time tells
+    # PuLP's solution status words (pulp.LpSolution), then HiGHS's own (see _highs_status)
+    status_map = {
+        "Optimal Solution Found": Status.OPTIMAL,
+        "Solution Found": Status.FEASIBLE,
+        "No Solution Exists": Status.INFEASIBLE,
+        "Solution is Unbounded": Status.UNBOUNDED,
+        "Infeasible": Status.INFEASIBLE,
+        "Unbounded": Status.UNBOUNDED,
+        "Primal infeasible or unbounded": INFEASIBLE_OR_UNBOUNDED,
+        "Time limit reached": Status.TIME_LIMIT,
+    }
+
+    def _engine(self, solver: SolverSpec, limits: SolveLimits) -> Any:
         options: dict[str, Any] = {"msg": limits.solver_output, "gapRel": limits.mip_rel_gap}
-        if time_limit is not None:
-            options["timeLimit"] = time_limit
+        if limits.time_limit_s is not None:
+            options["timeLimit"] = limits.time_limit_s
         if limits.threads is not None and solver.native in _THREADED:
             options["threads"] = limits.threads
-        engine = _engine(solver.native, **options)
-        start = time.perf_counter()
-        native.solve(engine)
-        elapsed = time.perf_counter() - start
-        _normalise_duals(native, solver)
+        return _engine(solver.native, **options)
+
+    def run_solver(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolverReport:
+        import pulp
+
+        native.solve(self._engine(solver, limits))
         status, sol = native.status, native.sol_status
-        if sol == pulp.LpSolutionOptimal:
-            outcome = Status.OPTIMAL
-        elif sol == pulp.LpSolutionIntegerFeasible:
-            hit_limit = time_limit is not None and elapsed >= 0.95 * time_limit
-            outcome = Status.TIME_LIMIT if hit_limit else Status.FEASIBLE
-        elif status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
-            outcome = Status.INFEASIBLE
-        elif status == pulp.LpStatusUnbounded or sol == pulp.LpSolutionUnbounded:
-            outcome = Status.UNBOUNDED
-        elif time_limit is not None and elapsed >= 0.95 * time_limit:
-            outcome = Status.TIME_LIMIT
-        else:
-            outcome = Status.ERROR
         # values are meaningful only for an optimal or integer-feasible solution; an LP cut
         # off by the time limit leaves arbitrary values behind
         incumbent = sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+        word = pulp.LpSolution[sol] if sol != pulp.LpSolutionNoSolutionFound else \
+            pulp.LpStatus[status]
+        highs = _highs_status(native) if solver.native == "HiGHS" else None
+        if highs in ("Primal infeasible or unbounded", "Time limit reached"):
+            word = highs
+            incumbent = incumbent and highs == "Time limit reached" and \
+                native.solverModel.getInfo().primal_solution_status == 2
         objective = pulp.value(native.objective) if incumbent else None
-        return SolveOutcome(outcome, objective,
-                            message=f"{pulp.LpStatus[status]}/{pulp.LpSolution[sol]}",
+        message = f"{pulp.LpStatus[status]}/{pulp.LpSolution[sol]}"
+        return SolverReport(word, message + (f" (HiGHS: {highs})" if highs else ""),
+                            objective=objective, has_incumbent=incumbent,
                             solver_time_s=getattr(native, "solutionTime", None),
-                            has_incumbent=incumbent,
-                            sense="max" if native.sense == pulp.LpMaximize else "min")
+                            sense="max" if native.sense == pulp.LpMaximize else "min",
+                            bound=_bound(native, solver, objective) if incumbent else None)
+
+    def feasible(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> bool | None:
+        import pulp
+
+        objective, sense = native.objective, native.sense
+        native.setObjective(pulp.LpAffineExpression())
+        try:
+            native.solve(self._engine(solver, limits))
+        finally:
+            native.objective, native.sense = objective, sense
+        if native.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+            return True
+        if native.status == pulp.LpStatusInfeasible:
+            return False
+        return None
+
+    def normalise_duals(self, native: Any, solver: SolverSpec) -> None:
+        """Dual-sign rules per solver, so that every formulation reads one convention
+        (CBC's: the dual is the objective's change per unit of right-hand side). PuLP 3.3's
+        HiGHS interface minimises the negated objective of a maximisation and passes
+        HiGHS's row duals through, so their sign is the opposite (found by the prosumer
+        model's independent price check)."""
+        import pulp
+
+        if solver.native in _FLIP_DUALS_WHEN_MAXIMISING and native.sense == pulp.LpMaximize:
+            # PuLP 3.3 warns on the dict view and PuLP 4 makes constraints() a list
+            rows = native.constraints
+            for constraint in rows() if callable(rows) else rows.values():
+                if constraint.pi is not None:
+                    constraint.pi = -constraint.pi
 
     def model_size(self, native: Any) -> ModelSize | None:
         variables = native.variables()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from functools import cache
+from math import isfinite
 from typing import Any
 
 from bench.api import (
+    INFEASIBLE_OR_UNBOUNDED,
+    BackendAdapter,
     ModelSize,
     SolveLimits,
-    SolveOutcome,
+    SolverReport,
     SolverSpec,
     Status,
-    dist_version,
     installed,
 )
 
@@ -66,19 +68,21 @@ def _sense(model: Any) -> str | None:
     return "max" if objectives[0].sense == maximize else "min"
 
 
-class PyomoBackend:
-    name = "pyomo"
+class PyomoBackend(BackendAdapter):
+    name = module = distribution = "pyomo"
+    # Pyomo's termination conditions (pyomo.contrib.solver), by name
+    status_map = {
+        "convergenceCriteriaSatisfied": Status.OPTIMAL,
+        "convergenceCriteriaSatisfied/feasible": Status.FEASIBLE,
+        "stopped with an incumbent": Status.FEASIBLE,  # iteration limit, interrupted, ...
+        "maxTimeLimit": Status.TIME_LIMIT,
+        "provenInfeasible": Status.INFEASIBLE,
+        "locallyInfeasible": Status.INFEASIBLE,
+        "unbounded": Status.UNBOUNDED,
+        "infeasibleOrUnbounded": INFEASIBLE_OR_UNBOUNDED,
+    }
 
-    def available(self) -> bool:
-        return installed("pyomo")
-
-    def version(self) -> str | None:
-        return dist_version("pyomo")
-
-    def solve(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolveOutcome:
-        from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-
-        opt = _factory()(solver.native)
+    def _options(self, solver: SolverSpec, limits: SolveLimits) -> dict[str, Any]:
         options: dict[str, Any] = {"load_solutions": False,
                                    "raise_exception_on_nonoptimal_result": False,
                                    "rel_gap": limits.mip_rel_gap}
@@ -92,30 +96,51 @@ class PyomoBackend:
             # with its default log SCIP can fill the pipe Pyomo captures output through and
             # block the solve
             options["solver_options"] = dict(_QUIET[solver.native])
-        results = opt.solve(native, **options)
+        return options
+
+    def run_solver(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolverReport:
+        from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+        results = _factory()(solver.native).solve(native, **self._options(solver, limits))
         term, sol = results.termination_condition, results.solution_status
         has_solution = sol in (SolutionStatus.optimal, SolutionStatus.feasible)
-        if term == TerminationCondition.convergenceCriteriaSatisfied and has_solution:
-            status = Status.OPTIMAL if sol == SolutionStatus.optimal else Status.FEASIBLE
-        elif term == TerminationCondition.maxTimeLimit:
-            status = Status.TIME_LIMIT
-        elif term in (TerminationCondition.provenInfeasible,
-                      TerminationCondition.locallyInfeasible):
-            status = Status.INFEASIBLE
-        elif term in (TerminationCondition.unbounded,
-                      TerminationCondition.infeasibleOrUnbounded):
-            status = Status.UNBOUNDED
-        elif has_solution:
-            status = Status.FEASIBLE
-        else:
-            status = Status.ERROR
+        word = term.name
+        if term == TerminationCondition.convergenceCriteriaSatisfied:
+            if sol != SolutionStatus.optimal:
+                word += "/feasible" if has_solution else "/noSolution"
+        elif has_solution and word not in self.status_map:
+            word = "stopped with an incumbent"
         message = f"{term.name}/{sol.name}"
         if has_solution:
             results.solution_loader.load_vars()
             message += _import_duals(native, results)
-        objective = results.incumbent_objective if has_solution else None
-        return SolveOutcome(status, objective, message=message, has_incumbent=has_solution,
-                            sense=_sense(native))
+        bound = results.objective_bound
+        return SolverReport(word, message,
+                            objective=results.incumbent_objective if has_solution else None,
+                            has_incumbent=has_solution, sense=_sense(native),
+                            bound=float(bound) if bound is not None and isfinite(bound) else None)
+
+    def feasible(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> bool | None:
+        from pyomo.contrib.solver.common.results import TerminationCondition
+        from pyomo.environ import Objective
+
+        objectives = list(native.component_data_objects(Objective, active=True))
+        for objective in objectives:
+            objective.deactivate()
+        native.add_component("_gridbench_feasibility", Objective(expr=0.0))
+        try:
+            results = _factory()(solver.native).solve(native, **self._options(solver, limits))
+        finally:
+            native.del_component("_gridbench_feasibility")
+            for objective in objectives:
+                objective.activate()
+        term = results.termination_condition
+        if term == TerminationCondition.convergenceCriteriaSatisfied:
+            return True
+        if term in (TerminationCondition.provenInfeasible,
+                    TerminationCondition.locallyInfeasible):
+            return False
+        return None
 
     def model_size(self, native: Any) -> ModelSize | None:
         from pyomo.environ import Constraint, Var

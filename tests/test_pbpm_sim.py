@@ -113,3 +113,15 @@ def test_pbpm_sim_command_draws_the_chart(tmp_path):
     assert failed.exit_code == 2
     assert failed.stderr.count("\n") == 1 and "gives a Source 1 operating condition" in (
         failed.stderr)
+
+
+def test_simulation_keys_elements_by_position_when_names_repeat():
+    """Two loads with one name (as in the notebook README) are two elements of the model."""
+    spec = load_spec(C_SNIPPET)
+    data = spec.model_dump()
+    data["elements"].append({**data["elements"][2]})  # a second element named "Load"
+    twin = PbpmSpec.model_validate(data)
+    run = simulate(twin, SimulationSettings(hours=24))
+    assert set(run.modes) == {"PV", "Battery", "Load #3", "Load #4"}
+    assert np.array_equal(run.modes["Load #3"], run.modes["Load #4"])
+    assert run.kinds["Load #4"] == "Load"

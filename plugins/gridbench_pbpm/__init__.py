@@ -39,8 +39,9 @@ FORMULATION = Formulation(
     description="PBPM price vector and price response matrices (notebook algorithm)",
     seed="004_c438baf47ef532b1.txt",
     variants=(Variant(checks.NOTEBOOK, ProblemClass.ALGORITHM,
-                      "the notebook's level rule, prices compared as numbers, documented tie "
-                      "order; conditions may carry only a buy or only a sell price"),),
+                      "the notebook's level rule and tie order, prices compared as numbers "
+                      "(option tie_order = regulators_first); a condition may carry only a "
+                      "buy or only a sell price"),),
     case_schema=PbpmSpec,
     implementations={PYTHON_BACKEND: "gridbench_pbpm.reference:build",
                      NUMPY_BACKEND: "gridbench_pbpm.vectorised:build"},

@@ -4,7 +4,11 @@
 checks it has the shape the seed's mode meanings demand (codes allowed for the element, a
 monotone response to price, exactly one response cell per price), extracts the price index
 at which each price responds and checks those indices against the numeric prices (order,
-one voltage regulator per price index, no empty index, where the vector starts).
+no empty index, where the vector starts). It recounts the number of price indices from the
+spec alone, price group by price group (``recount_columns``), without the implementations'
+sort and walk: check ``notebook_columns``. Under the option ``regulators_first`` it also
+checks that two regulators never share a price index, which that order guarantees; the
+notebook's order does not, so there the count is a reported quantity, not a check.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from bench.api import Check, Solution, solution_check
 from gridbench_pbpm.spec import PbpmSpec
 
 NOTEBOOK = "notebook"  # the one variant: the notebook's rule with numeric prices
+LINEAR = "Linear Regulator"
 
 # per-cell quantities (prm_<element>_<condition>_<k>) only for small results; a CRC-32 of
 # the whole matrix stands for the rest (and is what implementations must agree on)
@@ -50,9 +55,51 @@ def condition_table(data: PbpmSpec) -> list[tuple[int, int, object, object]]:
             for q, condition in enumerate(element.conditions, start=1)]
 
 
+def recount_columns(data: PbpmSpec, tie_order: str = "notebook") -> int:
+    """How many price indices (PRM columns) the notebook's level rule gives, recounted from
+    the spec alone: one group per distinct numeric price, ascending; inside a group the
+    rows in the tie order (the notebook's: element, condition, sell before buy, the order
+    its ``Mv0`` list is built in; ``regulators_first``: Linear Regulator rows first). A
+    group opens a new level unless its first row is another condition of the element whose
+    row closed the previous group; inside a group, each pair of consecutive rows of two
+    different Linear Regulators adds a level. Columns = levels + 1 (the first column lies
+    below every price)."""
+    groups: dict[float, list[tuple[int, int, int, bool]]] = {}
+    for e, element in enumerate(data.elements):
+        regulating = element.regulator == LINEAR
+        for q, condition in enumerate(element.conditions):
+            for side, price in ((0, condition.sell_price), (1, condition.buy_price)):
+                if price is not None:
+                    groups.setdefault(float(price), []).append((e, q, side, regulating))
+    levels, last = 0, None
+    for price in sorted(groups):
+        group = sorted(groups[price])  # element, condition, sell (0) before buy (1)
+        if tie_order == "regulators_first":
+            group.sort(key=lambda row: not row[3])  # stable: regulators first, else as is
+        first = group[0]
+        if last is None or not (last[0] == first[0] and last[1] != first[1]):
+            levels += 1
+        levels += sum(a[0] != b[0] and a[3] and b[3]
+                      for a, b in zip(group, group[1:], strict=False))
+        last = group[-1]
+    return levels + 1
+
+
+def regulators_per_index(data: PbpmSpec, prm: np.ndarray) -> np.ndarray:
+    """Per price index (column): how many different Linear Regulator elements regulate
+    there (a cell -1, 1 or 11 in any row of the element), read from the PRM."""
+    regulating = np.isin(prm, REGULATING_MODES)
+    rows = np.array([el.regulator == LINEAR for _, _, el, _ in condition_table(data)], bool)
+    regulating &= rows[:, None]
+    starts = np.cumsum([0] + [len(el.conditions) for el in data.elements[:-1]])
+    return np.logical_or.reduceat(regulating, starts, axis=0).sum(axis=0)
+
+
 def quantities(data: PbpmSpec, variant: str, solution: Solution) -> dict[str, float]:
     price_vector = np.asarray(solution.values["price_vector"])
     prm = np.asarray(solution.values["prm"])
+    per_index = (regulators_per_index(data, prm)[1:] if prm.shape[0] == data.n_conditions
+                 else np.zeros(0, int))
     out = {
         "n_elements": float(len(data.elements)),
         "n_conditions": float(prm.shape[0]),
@@ -61,6 +108,12 @@ def quantities(data: PbpmSpec, variant: str, solution: Solution) -> dict[str, fl
         "price_last": float(price_vector[-1]),
         "price_vector_crc32": float(zlib.crc32(price_vector.astype(np.int64).tobytes())),
         "prm_crc32": float(prm_crc32(prm)),
+        # recounted from the spec: what the notebook's order gives (any tie order)
+        "notebook_n_prices": float(recount_columns(data, "notebook")),
+        # findings, not checks, under the notebook's order (docs/pbpm.md, "Tie order"):
+        # price indices where two or more regulators regulate, and where none does
+        "price_indices_shared_by_regulators": float((per_index >= 2).sum()),
+        "price_indices_without_regulator": float((per_index == 0).sum()),
     }
     if prm.size <= CELL_QUANTITY_LIMIT:
         out.update({f"price_{k}": float(p) for k, p in enumerate(price_vector, start=1)})
@@ -155,12 +208,19 @@ def verify(data: PbpmSpec, variant: str, solution: Solution) -> list[Check]:
     checks.append(solution_check(
         "lowest_price_first_index", float(cols[by_price[0]] != 1), 0.0,
         "the cheapest price responds at the second column"))
-    pairs = {(int(c), int(o)) for c, o, r in zip(cols, owners, reg_cols, strict=True)
-             if r and 0 <= c < n_prices}  # a missing response is counted above
-    per_column = np.bincount([c for c, _ in pairs], minlength=n_prices)
+    # 5. the number of price indices, recounted from the spec's prices (recount_columns)
+    expected = recount_columns(data, data.tie_order)
     checks.append(solution_check(
-        "one_regulator_per_price_index", float(np.maximum(per_column - 1, 0).sum()), 0.0,
-        "two different linear regulators never regulate at the same price index"))
+        f"{data.tie_order}_columns", float(abs(n_prices - expected)), 0.0,
+        f"{expected} price indices recounted from the distinct prices in the "
+        f"{data.tie_order} tie order; the PRMs have {n_prices}"))
+    if data.tie_order == "regulators_first":  # guaranteed by that order only
+        pairs = {(int(c), int(o)) for c, o, r in zip(cols, owners, reg_cols, strict=True)
+                 if r and 0 <= c < n_prices}  # a missing response is counted above
+        per_column = np.bincount([c for c, _ in pairs], minlength=n_prices)
+        checks.append(solution_check(
+            "one_regulator_per_price_index", float(np.maximum(per_column - 1, 0).sum()), 0.0,
+            "two different linear regulators never regulate at the same price index"))
     return checks
 
 

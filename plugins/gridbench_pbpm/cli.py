@@ -33,10 +33,9 @@ def _compute(spec: PbpmSpec, implementation: str) -> tuple[np.ndarray, np.ndarra
 
         solution = compute(arrays(spec))
     else:
-        from gridbench_pbpm.core import flatten
-        from gridbench_pbpm.reference import compute
+        from gridbench_pbpm.reference import compute_spec
 
-        solution = compute(*flatten(spec.elements))
+        solution = compute_spec(spec)
     return solution.values["price_vector"], solution.values["prm"]
 
 
@@ -66,7 +65,8 @@ def pbpm_command(spec_path: Path, plot_path: Path | None, implementation: str) -
 
     SPEC is TOML or JSON with min_price, max_price and [[elements]] (name, kind Source /
     Load / Bidirectional, regulator "Linear Regulator" / "Not Regulator", conditions with
-    buy_price and/or sell_price); a case file from cases/pbpm/ works too. docs/pbpm.md.
+    buy_price and/or sell_price), optionally tie_order = "regulators_first"; a case file
+    from cases/pbpm/ works too. docs/pbpm.md.
     """
     try:
         spec = load_spec(spec_path)
@@ -74,6 +74,8 @@ def pbpm_command(spec_path: Path, plot_path: Path | None, implementation: str) -
         _fail(str(exc))
     price_vector, prm = _compute(spec, implementation)
     click.echo("Price vector: " + " ".join(str(p) for p in price_vector))
+    if spec.tie_order != "notebook":
+        click.echo(f"Tie order: {spec.tie_order} (not the notebook's; docs/pbpm.md)")
     click.echo("\nPrice response matrices (one row per operating condition, one column per "
                "price):")
     click.echo(prm_table(spec, price_vector, prm))

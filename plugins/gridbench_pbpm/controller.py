@@ -41,7 +41,7 @@ class PriceController:
 
     low: int
     high: int
-    prms: dict[str, np.ndarray]  # element -> (conditions, prices)
+    prms: dict[str, np.ndarray]  # element label -> (conditions, prices)
     price: int
     modes: dict[str, int] = field(default_factory=dict)
     clamped_initial: bool = False  # the snippet starts at price 5, outside {-1, 3}
@@ -138,14 +138,17 @@ def simulate(spec: PbpmSpec, settings: SimulationSettings = SimulationSettings()
              ) -> SimulationResult:
     """Run the controller against the DC-bus model; one event at most per step."""
     _check_simulable(spec)
-    solution = reference_compute(*flatten(spec.elements))
+    solution = reference_compute(*flatten(spec.elements), spec.tie_order)
     price_vector, prm = solution.values["price_vector"], solution.values["prm"]
+    # keyed by a distinct label per element (its name; name and position when names repeat)
+    labels = spec.element_labels
     prms, r = {}, 0
-    for element in spec.elements:
-        prms[element.name] = prm[r:r + len(element.conditions)]
+    for label, element in zip(labels, spec.elements, strict=True):
+        prms[label] = prm[r:r + len(element.conditions)]
         r += len(element.conditions)
-    kinds = {e.name: e.kind for e in spec.elements}
-    n_conditions = {e.name: len(e.conditions) for e in spec.elements}
+    kinds = {label: e.kind for label, e in zip(labels, spec.elements, strict=True)}
+    n_conditions = {label: len(e.conditions)
+                    for label, e in zip(labels, spec.elements, strict=True)}
 
     dt_h = settings.step_minutes / 60.0
     steps = int(round(settings.hours / dt_h))

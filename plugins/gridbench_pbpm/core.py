@@ -1,9 +1,10 @@
 """The PBPM algorithm's rules, shared by both implementations (seed 004_c438baf47ef532b1.txt).
 
 Everything here is taken from the notebook's ``create_system_matrixes`` and
-``Element.calculate_PRM``, with two deliberate departures (docs/pbpm.md explains both):
-prices are compared as numbers (the notebook sorts them as strings), and ties between equal
-prices follow a documented order instead of an unstable sort.
+``Element.calculate_PRM``, with one deliberate departure (docs/pbpm.md): prices are compared
+as numbers (the notebook sorts them as strings). Among equal prices the rows keep the order
+the notebook builds them in (element, condition, sell before buy), the order its
+``argsort`` gives; the older "regulators first" order is an option (``tie_order``).
 
 A *price row* is one price of one operating condition: a sell price (the element supplies
 the bus at or above it, "Source" in the notebook) or a buy price (it takes energy at or
@@ -20,6 +21,16 @@ LINEAR = "Linear Regulator"
 NOT_REGULATOR = "Not Regulator"
 Kind = Literal["Source", "Load", "Bidirectional"]
 Regulator = Literal["Linear Regulator", "Not Regulator"]
+# the notebook's older regulator names (its commented-out condition and the line after it
+# compare ``Mvf[q,3] == "Controller"``), accepted as aliases
+REGULATOR_ALIASES = {"Controller": LINEAR, "Not Controller": NOT_REGULATOR}
+
+# Tie order among equal prices. NOTEBOOK (the default): the order the notebook appends its
+# rows in (element, condition, the Source row before the Load row), which its sort keeps.
+# REGULATORS_FIRST (an option): Linear Regulator rows first, then that order.
+NOTEBOOK_ORDER, REGULATORS_FIRST = "notebook", "regulators_first"
+TieOrder = Literal["notebook", "regulators_first"]
+TIE_ORDERS: tuple[str, ...] = (NOTEBOOK_ORDER, REGULATORS_FIRST)
 
 SELL, BUY = 0, 1  # side of a price row; in a tie the sell row comes first, as the notebook
 #                   appends a bidirectional condition's Source row before its Load row
@@ -101,10 +112,26 @@ class ConditionInfo:
     has_sell: bool
 
 
-def tie_order_key(row: PriceRow) -> tuple[float, bool, int, int, int]:
-    """Ascending price; among equal prices Linear Regulator rows first, then element order,
-    condition order, and the sell row before the buy row (docs/pbpm.md, "Tie order")."""
+def notebook_key(row: PriceRow) -> tuple[float, int, int, int]:
+    """Ascending price; among equal prices element order, condition order, and the sell row
+    before the buy row: the order of the notebook's ``Mv0`` list, which its sort keeps
+    (docs/pbpm.md, "Tie order")."""
+    return (row.price, row.element, row.condition, row.side)
+
+
+def regulators_first_key(row: PriceRow) -> tuple[float, bool, int, int, int]:
+    """The option ``regulators_first``: among equal prices Linear Regulator rows first,
+    then the notebook's order."""
     return (row.price, not row.regulating, row.element, row.condition, row.side)
+
+
+def tie_order_key(tie_order: str = NOTEBOOK_ORDER):
+    """The sort key of a tie order (``notebook`` or ``regulators_first``)."""
+    if tie_order == NOTEBOOK_ORDER:
+        return notebook_key
+    if tie_order == REGULATORS_FIRST:
+        return regulators_first_key
+    raise ValueError(f"unknown tie order {tie_order!r}; one of {', '.join(TIE_ORDERS)}")
 
 
 def first_level(lowest_price: float) -> int:
@@ -122,20 +149,22 @@ def steps_up(previous: PriceRow, row: PriceRow) -> bool:
     return new_price or (not same_element and row.regulating and previous.regulating)
 
 
-def sorted_levels(rows: Sequence[PriceRow]) -> tuple[list[PriceRow], list[int]]:
+def sorted_levels(rows: Sequence[PriceRow], tie_order: str = NOTEBOOK_ORDER
+                  ) -> tuple[list[PriceRow], list[int]]:
     """Rows in tie order and the price level of each (plain Python, the reference rule)."""
-    ordered = sorted(rows, key=tie_order_key)
+    ordered = sorted(rows, key=tie_order_key(tie_order))
     levels = [first_level(ordered[0].price)]
     for previous, row in zip(ordered, ordered[1:], strict=False):
         levels.append(levels[-1] + steps_up(previous, row))
     return ordered, levels
 
 
-def condition_levels(rows: Sequence[PriceRow], n_conditions: int
+def condition_levels(rows: Sequence[PriceRow], n_conditions: int,
+                     tie_order: str = NOTEBOOK_ORDER
                      ) -> tuple[list[int | None], list[int | None], int, int]:
     """Buy and sell price level of every condition (None where it has no such price), and
     the first and last entries of the price vector."""
-    ordered, levels = sorted_levels(rows)
+    ordered, levels = sorted_levels(rows, tie_order)
     buy: list[int | None] = [None] * n_conditions
     sell: list[int | None] = [None] * n_conditions
     for row, level in zip(ordered, levels, strict=True):

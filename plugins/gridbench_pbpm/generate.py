@@ -1,11 +1,12 @@
 """Seeded element lists for the scaling benchmark (non-default cases ``pbpm_gen_<n>``).
 
 A mix of 40 % sources, 40 % loads and 20 % bidirectional elements; 5 % of them linear
-regulators (every regulator needs price indices of its own, so this fraction, with the price
-grid, sets the PRM width). Prices lie on a 0.05 grid in [-1, 5]; a source or load has one or
-two operating conditions; a bidirectional element has one condition with buy <= sell, or two
-like the C snippet's battery (a buy-only low-charge condition, then buy <= sell with the
-buy price not below the first one, which keeps every condition's buy and sell apart).
+regulators (two regulators consecutive in the tie order need price indices of their own, so
+this fraction, with the price grid, sets the PRM width). Prices lie on a 0.05 grid in
+[-1, 5]; a source or load has one or two operating conditions; a bidirectional element has
+one condition with buy <= sell, or two like the C snippet's battery (a buy-only low-charge
+condition, then buy <= sell with the buy price not below the first one, which keeps every
+condition's buy and sell apart).
 """
 
 from __future__ import annotations

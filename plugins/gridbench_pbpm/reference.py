@@ -13,12 +13,20 @@ from array import array
 import numpy as np
 
 from bench.api import AlgorithmRun, BuiltModel, Solution
-from gridbench_pbpm.core import ConditionInfo, PriceRow, condition_levels, flatten, row_template
+from gridbench_pbpm.core import (
+    NOTEBOOK_ORDER,
+    ConditionInfo,
+    PriceRow,
+    condition_levels,
+    flatten,
+    row_template,
+)
 from gridbench_pbpm.spec import PbpmSpec
 
 
-def compute(rows: list[PriceRow], conditions: list[ConditionInfo]) -> Solution:
-    buy, sell, start, last = condition_levels(rows, len(conditions))
+def compute(rows: list[PriceRow], conditions: list[ConditionInfo],
+            tie_order: str = NOTEBOOK_ORDER) -> Solution:
+    buy, sell, start, last = condition_levels(rows, len(conditions), tie_order)
     n_prices = last - start + 1
     prm = array("b")
     for r, info in enumerate(conditions):
@@ -42,4 +50,10 @@ def compute(rows: list[PriceRow], conditions: list[ConditionInfo]) -> Solution:
 def build(data: PbpmSpec, variant: str) -> BuiltModel:
     """Flatten the spec into price rows (build); sort, level and fill the PRMs (solve)."""
     rows, conditions = flatten(data.elements)
-    return AlgorithmRun(lambda: compute(rows, conditions)).built()
+    return AlgorithmRun(lambda: compute(rows, conditions, data.tie_order)).built()
+
+
+def compute_spec(data: PbpmSpec) -> Solution:
+    """Price vector and PRMs of a validated spec, in its tie order (one call)."""
+    rows, conditions = flatten(data.elements)
+    return compute(rows, conditions, data.tie_order)

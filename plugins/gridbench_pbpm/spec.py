@@ -4,6 +4,12 @@ The notebook's widgets silently clamp or fix inconsistent input (``correct_value
 bidirectional buy price above the sell price equal to it); here every such input is rejected
 with a one-line message naming the element and the operating condition (numbered from 1,
 as the notebook's "OC #1").
+
+The notebook's own inputs are accepted: an element without a name (its default label is
+empty) is named by its position, ``Element 3`` (the notebook's tab title); the regulator
+names ``Controller`` / ``Not Controller`` of the notebook's older code are aliases of
+``Linear Regulator`` / ``Not Regulator``; two elements may share a name (the README's
+screenshot has two "Load HP"): an element's identity is its position in the list.
 """
 
 from __future__ import annotations
@@ -24,7 +30,15 @@ from pydantic import (
 )
 
 from bench.api import InputError
-from gridbench_pbpm.core import Kind, Regulator, condition_levels, flatten
+from gridbench_pbpm.core import (
+    NOTEBOOK_ORDER,
+    REGULATOR_ALIASES,
+    Kind,
+    Regulator,
+    TieOrder,
+    condition_levels,
+    flatten,
+)
 
 
 class SpecError(InputError):
@@ -58,6 +72,13 @@ class Element(BaseModel):
             raise ValueError("an element needs a non-blank name")
         return name.strip()
 
+    @field_validator("regulator", mode="before")
+    @classmethod
+    def _older_names(cls, regulator: Any) -> Any:
+        """"Controller" / "Not Controller": the notebook's older regulator names."""
+        return REGULATOR_ALIASES.get(regulator, regulator) if isinstance(regulator, str) \
+            else regulator
+
     @model_validator(mode="after")
     def _prices_fit_the_kind(self) -> Self:
         if not self.conditions:
@@ -84,6 +105,24 @@ class PbpmSpec(BaseModel):
     min_price: FiniteFloat  # overall system price range (currency/kWh)
     max_price: FiniteFloat
     elements: list[Element]
+    # order among equal prices: "notebook" (default) or "regulators_first" (docs/pbpm.md)
+    tie_order: TieOrder = NOTEBOOK_ORDER
+
+    @field_validator("elements", mode="before")
+    @classmethod
+    def _name_by_position(cls, elements: Any) -> Any:
+        """An element without a name, or with a blank one (the notebook's default label is
+        ""), is named by its position from 1: ``Element 3``, the notebook's tab title."""
+        if not isinstance(elements, list):
+            return elements
+        named = []
+        for position, element in enumerate(elements, start=1):
+            if isinstance(element, dict):
+                name = element.get("name")
+                if name is None or (isinstance(name, str) and not name.strip()):
+                    element = {**element, "name": position_name(position)}
+            named.append(element)
+        return named
 
     @field_validator("elements")
     @classmethod
@@ -96,16 +135,13 @@ class PbpmSpec(BaseModel):
     def _consistent(self) -> Self:
         if self.min_price > self.max_price:
             raise ValueError(f"min_price {self.min_price:g} is above max_price {self.max_price:g}")
-        seen: set[str] = set()
-        for element in self.elements:
-            if element.name in seen:
-                raise ValueError(f"two elements are named {element.name!r}")
-            seen.add(element.name)
+        # names may repeat (the notebook allows it): an element is its position
+        for position, element in enumerate(self.elements, start=1):
             for number, condition in enumerate(element.conditions, start=1):
                 for side, price in (("buy", condition.buy_price), ("sell", condition.sell_price)):
                     if price is not None and not self.min_price <= price <= self.max_price:
                         raise ValueError(
-                            f"element {element.name!r} condition {number}: {side} price "
+                            f"element {position} {element.name!r} condition {number}: {side} price "
                             f"{price:g} is outside the price range "
                             f"[{self.min_price:g}, {self.max_price:g}]")
         self._no_collapsed_condition()
@@ -117,14 +153,14 @@ class PbpmSpec(BaseModel):
         index when only the element's own other conditions lie between them; its PRM row
         would then claim mode 11 (regulate both ways) for prices that differ. Reject that."""
         rows, conditions = flatten(self.elements)
-        buy, sell, _, _ = condition_levels(rows, len(conditions))
+        buy, sell, _, _ = condition_levels(rows, len(conditions), self.tie_order)
         r = 0
-        for element in self.elements:
+        for position, element in enumerate(self.elements, start=1):
             for number, condition in enumerate(element.conditions, start=1):
                 if (condition.buy_price is not None and condition.sell_price is not None
                         and condition.buy_price < condition.sell_price and buy[r] == sell[r]):
                     raise ValueError(
-                        f"element {element.name!r} condition {number}: buy price "
+                        f"element {position} {element.name!r} condition {number}: buy price "
                         f"{condition.buy_price:g} and sell price {condition.sell_price:g} fall on "
                         "one price index (only this element's other conditions lie between "
                         "them); change the prices")
@@ -133,6 +169,25 @@ class PbpmSpec(BaseModel):
     @property
     def n_conditions(self) -> int:
         return sum(len(element.conditions) for element in self.elements)
+
+    @property
+    def element_labels(self) -> list[str]:
+        """One distinct label per element, in list order: its name, or, where two or more
+        elements share the name, the name and its position (``Load HP #4``)."""
+        counts: dict[str, int] = {}
+        for element in self.elements:
+            counts[element.name] = counts.get(element.name, 0) + 1
+        labels = [element.name if counts[element.name] == 1 else f"{element.name} #{position}"
+                  for position, element in enumerate(self.elements, start=1)]
+        if len(set(labels)) < len(labels):  # a name that looks like "Load HP #4" itself
+            labels = [f"{position}) {element.name}"
+                      for position, element in enumerate(self.elements, start=1)]
+        return labels
+
+
+def position_name(position: int) -> str:
+    """The name of an unnamed element: its position from 1, as the notebook's tab title."""
+    return f"Element {position}"
 
 
 def one_line(exc: ValidationError) -> str:

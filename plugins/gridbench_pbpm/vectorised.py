@@ -1,6 +1,6 @@
 """Vectorised NumPy implementation (backend ``pbpm_numpy``).
 
-The same rule as the reference, array-wise: one ``lexsort`` in the documented tie order, the
+The same rule as the reference, array-wise: one ``lexsort`` in the spec's tie order, the
 level steps as a boolean vector over consecutive rows and their cumulative sum, and all PRM
 rows at once with ``np.repeat`` of each row's five segments (below | first | between |
 second | above), so the matrix is written in a single pass.
@@ -18,6 +18,8 @@ from gridbench_pbpm.core import (
     BUY,
     LINEAR,
     NOT_REGULATOR,
+    NOTEBOOK_ORDER,
+    REGULATORS_FIRST,
     SELL,
     first_level,
     row_template,
@@ -46,6 +48,7 @@ class PriceArrays:
     has_buy: np.ndarray  # per condition, bool
     has_sell: np.ndarray
     template: np.ndarray  # per condition, index into SINGLE and SPLIT
+    tie_order: str = NOTEBOOK_ORDER
 
 
 def arrays(data: PbpmSpec) -> PriceArrays:
@@ -74,12 +77,18 @@ def arrays(data: PbpmSpec) -> PriceArrays:
     return PriceArrays(np.array(price, float), np.array(regulating, bool),
                        np.array(element, np.int64), np.array(condition, np.int64),
                        np.array(side, np.int8), np.array(has_buy, bool), np.array(has_sell, bool),
-                       np.array(template, np.int64))
+                       np.array(template, np.int64), data.tie_order)
 
 
 def compute(a: PriceArrays) -> Solution:
-    # primary key last: price, then Linear Regulator first, element, condition, sell first
-    order = np.lexsort((a.side, a.condition, a.element, ~a.regulating, a.price))
+    # primary key last: price, then element, condition, sell first (the notebook's order);
+    # the option regulators_first puts Linear Regulator rows first among equal prices
+    if a.tie_order == NOTEBOOK_ORDER:
+        order = np.lexsort((a.side, a.condition, a.element, a.price))
+    elif a.tie_order == REGULATORS_FIRST:
+        order = np.lexsort((a.side, a.condition, a.element, ~a.regulating, a.price))
+    else:
+        raise ValueError(f"unknown tie order {a.tie_order!r}")
     price, element, condition = a.price[order], a.element[order], a.condition[order]
     regulating, side = a.regulating[order], a.side[order]
 

@@ -250,3 +250,15 @@ def test_make_cases_reads_the_shared_folder_beside_the_repository(tmp_path, caps
     assert f"not found: {tmp_path}/seeds/" in capsys.readouterr().err
     assert "/work/" not in (REPO / "plugins/gridbench_dg_contract_pricing/make_cases.py"
                             ).read_text()
+
+
+@pytest.mark.parametrize("suffix, content", [
+    (".toml", b'x = "\xff"\n'), (".toml", b"x = " + b"9" * 5000 + b"\n"),
+    (".json", b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+])
+def test_an_unreadable_pbpm_spec_is_one_line(tmp_path, suffix, content):
+    path = tmp_path / f"spec{suffix}"
+    path.write_bytes(content)
+    proc = gridbench("pbpm", str(path))
+    assert proc.returncode == 2 and proc.stderr.startswith(f"gridbench: error: {path}: not ")
+    assert proc.stderr.count("\n") == 1

@@ -209,9 +209,12 @@ def read_spec_mapping(path: Path) -> dict[str, Any]:
         raise SpecError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
         raw = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text.decode())
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSON/TOML decode errors, not UTF-8, an
+        # integer past Python's 4300-digit limit, nesting past the recursion limit
         kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
-        raise SpecError(f"{path}: not valid {kind}: {str(exc).splitlines()[0]}") from None
+        what = "nested too deeply" if isinstance(exc, RecursionError) else \
+            str(exc).splitlines()[0]
+        raise SpecError(f"{path}: not valid {kind}: {what}") from None
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: a spec is a table (min_price, max_price, elements)")
     data = raw.get("data", raw)

@@ -14,9 +14,10 @@ Groups: hooks (``hookimpl``); records (``Formulation``, ``Variant``, ``CaseSourc
 ``SolverReport``, ``INFEASIBLE_OR_UNBOUNDED``) and helpers (``installed``, ``dist_version``,
 ``values_of``, ``value_of``, ``captured_output``); running a run from a
 plugin command (``load_registry``, ``ReferenceBook``, ``PlannedRun``, ``execute``); and the
-linear-bilevel kit (``BilevelKit``, ``BilevelBuilder``, ``BilevelProblem``, ``LinExpr``,
-``BoundOptions``, ``standard_variants``, ``ORACLE_BACKEND``, ``certify``, ``solve_exact``,
-``optimistic_response``, ``solve_follower``, ``OracleResult``, ``OPTIMALITY_TOL``).
+linear-bilevel kit (``BilevelKit``, ``BILEVEL_QUANTITIES``, ``BilevelBuilder``,
+``BilevelProblem``, ``LinExpr``, ``BoundOptions``, ``standard_variants``, ``ORACLE_BACKEND``,
+``certify``, ``solve_exact``, ``optimistic_response``, ``solve_follower``, ``OracleResult``,
+``OPTIMALITY_TOL``).
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ _WHERE: dict[str, str] = {
     # the linear-bilevel engine
     **dict.fromkeys(("BilevelBuilder", "BilevelProblem", "LinExpr"), "bench.bilevel"),
     "BoundOptions": "bench.bilevel.bounds",
-    **dict.fromkeys(("ORACLE_BACKEND", "BilevelKit"), "bench.bilevel.plugin_kit"),
+    **dict.fromkeys(("ORACLE_BACKEND", "BilevelKit", "BILEVEL_QUANTITIES"),
+                    "bench.bilevel.plugin_kit"),
     "standard_variants": "bench.bilevel.variants",
     "certify": "bench.bilevel.certify",
     **dict.fromkeys(("solve_exact", "optimistic_response", "OracleResult", "OPTIMALITY_TOL"),

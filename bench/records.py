@@ -7,6 +7,7 @@ native model. Everything a report needs ends up in a :class:`RunResult`.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -304,12 +305,23 @@ class Formulation:
     agreement: tuple[Agreement, ...] = ()
     # extra Markdown/terminal section from this formulation's run dicts (JSON form)
     report_section: str | Callable[[list[dict[str, Any]]], str] | None = None
+    # the names ``quantities`` may return, ``*`` matching any text (``tariff_*``): a
+    # reference naming another quantity is an input error instead of a check that can only
+    # fail. Empty: not declared, reference quantities are not checked when loaded.
+    quantity_names: tuple[str, ...] = ()
 
     def variant(self, name: str) -> Variant:
         for variant in self.variants:
             if variant.name == name:
                 return variant
         raise KeyError(name)
+
+    def declares_quantity(self, name: str) -> bool:
+        """Whether ``name`` is one of the declared quantities (True when none are)."""
+        if not self.quantity_names:
+            return True
+        return any(re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), name)
+                   for pattern in self.quantity_names)
 
 
 # --------------------------------------------------------------------------- results

@@ -209,15 +209,15 @@ def check_reference_names(book: ReferenceBook, registry) -> None:
     silently check nothing: an :class:`InputError` naming the file and the entry."""
     for ref in book.references:
         _check_names(ref.origin, f"{ref.case}.{ref.quantity}", ref.formulation, ref.case,
-                     ref.variant, registry)
+                     ref.variant, ref.quantity, registry)
     for ref in book.derived:
         for term in ref.terms:
             _check_names(ref.origin, f"derived {ref.name}", ref.formulation, term.case,
-                         ref.variant, registry)
+                         ref.variant, term.quantity, registry)
 
 
 def _check_names(origin: str, entry: str, formulation: str, case: str, variant: str,
-                 registry) -> None:
+                 quantity: str, registry) -> None:
     known = registry.formulations.get(formulation)
     if known is None:
         raise InputError(f"{origin}: formulation {formulation!r} is not registered "
@@ -231,6 +231,9 @@ def _check_names(origin: str, entry: str, formulation: str, case: str, variant: 
     if variant not in names:
         raise InputError(f"{origin}: {entry}: variant {variant!r} is not a variant of "
                          f"{formulation} (known: {', '.join(names)})")
+    if not known.declares_quantity(quantity):
+        raise InputError(f"{origin}: {entry}: quantity {quantity!r} is not a quantity of "
+                         f"{formulation} (declared: {', '.join(known.quantity_names)})")
 
 
 def errors(expected: float, actual: float) -> tuple[float, float | None]:

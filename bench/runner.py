@@ -17,6 +17,7 @@ from bench.cases import CaseError, load_case
 from bench.errors import InputError, NotApplicable, short_error
 from bench.records import (
     Case,
+    Check,
     Formulation,
     RunResult,
     SolveLimits,
@@ -230,6 +231,14 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
             result.quantities = {k: float(v) for k, v in
                                  resolve(formulation.quantities)(case.data, variant.name,
                                                                  solution).items()}
+            undeclared = sorted(q for q in result.quantities
+                                if not formulation.declares_quantity(q))
+            if undeclared:  # the plugin's declaration is out of date: references to these
+                # quantities would be refused as misspelt
+                result.checks.append(Check(
+                    "declared_quantities", 0.0, float(len(undeclared)), None, None,
+                    Verdict.FAIL, "solution", "", "quantities the formulation does not "
+                    f"declare (Formulation.quantity_names): {', '.join(undeclared[:5])}"))
             result.checks.extend(resolve(formulation.verify)(case.data, variant.name, solution))
             failed_certificates = [c for c in result.checks if c.kind == "certificate"
                                    and c.verdict is not Verdict.PASS]

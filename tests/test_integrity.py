@@ -20,15 +20,15 @@ variants = ["{variant}"]
 fidelity = "exact"
 tolerance = {tolerance}
 [reference.quantities]
-total = {{ value = {value}, unit = "1", where = "tests" }}
+{quantity} = {{ value = {value}, unit = "1", where = "tests" }}
 """
 
 
 def reference(tmp_path, formulation="misbehaving", case="numbers_1", variant="fine",
-              tolerance="{ rel = 1e-9 }", value="4.0"):
+              tolerance="{ rel = 1e-9 }", value="4.0", quantity="total"):
     path = tmp_path / "reference.toml"
     path.write_text(REFERENCE.format(formulation=formulation, case=case, variant=variant,
-                                     tolerance=tolerance, value=value))
+                                     tolerance=tolerance, value=value, quantity=quantity))
     return {"MISBEHAVING_REFERENCE": str(path)}
 
 
@@ -46,6 +46,7 @@ def test_a_matching_reference_is_checked_and_counted(tmp_path):
     ({"case": "numbers_9"}, "case 'numbers_9' is not a misbehaving case"),
     ({"variant": "fien"}, "variant 'fien' is not a variant of misbehaving"),
     ({"formulation": "misbehavin"}, "formulation 'misbehavin' is not registered"),
+    ({"quantity": "totl"}, "quantity 'totl' is not a quantity of misbehaving (declared: total)"),
     ({"tolerance": "{ rel = inf }"}, "tolerance.rel: not a finite number"),
     ({"value": "nan"}, "not a finite number"),
 ])
@@ -262,3 +263,19 @@ def test_an_unreadable_pbpm_spec_is_one_line(tmp_path, suffix, content):
     proc = gridbench("pbpm", str(path))
     assert proc.returncode == 2 and proc.stderr.startswith(f"gridbench: error: {path}: not ")
     assert proc.stderr.count("\n") == 1
+
+
+def test_every_shipped_reference_quantity_is_declared(registry, book):
+    """The built-in formulations declare their quantities, and the shipped references name
+    only declared ones (a misspelt one is an input error when the file loads)."""
+    for name, formulation in registry.formulations.items():
+        if name.startswith(("bilevel", "dg", "market", "pbpm", "prosumer", "unit", "example")):
+            assert formulation.quantity_names, name
+    for ref in book.references:
+        assert registry.formulations[ref.formulation].declares_quantity(ref.quantity), ref
+
+
+def test_a_quantity_the_formulation_does_not_declare_fails_its_run():
+    proc = misbehaving("run", "--variant", "fine", env={"MISBEHAVING_EXTRA_QUANTITY": "extra"})
+    assert proc.returncode == 1
+    assert "declared_quantities" in proc.stdout + proc.stderr

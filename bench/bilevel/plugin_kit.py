@@ -62,6 +62,14 @@ def _fingerprint(data: Any) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
+# the quantities BilevelKit.quantities may return (Formulation.quantity_names): objectives,
+# certificate, variable values x[name] / y[name], the oracle's statistics and the
+# reformulation's size (n_vars, n_binaries, n_sos1, n_bigm, ...)
+BILEVEL_QUANTITIES = ("leader_objective", "follower_objective", "certified", "x[*]", "y[*]",
+                      "follower_gap", "oracle_lps", "oracle_nodes", "oracle_points",
+                      "oracle_ties", "oracle_value", "oracle_gap", "n_*", "reformulate_s")
+
+
 @dataclass
 class BilevelKit:
     problem_of: Callable[[Any], BilevelProblem]

@@ -8,7 +8,14 @@ result is certified against the oracle. Seed: 002_29c219c4cdf1d3aa.txt (chapter 
 
 from __future__ import annotations
 
-from bench.api import Agreement, Formulation, hookimpl, shipped_cases, shipped_reference
+from bench.api import (
+    BILEVEL_QUANTITIES,
+    Agreement,
+    Formulation,
+    hookimpl,
+    shipped_cases,
+    shipped_reference,
+)
 from gridbench_bilevel_textbook.data import BilevelTextbookData
 
 NAME = "bilevel_textbook"
@@ -32,6 +39,7 @@ def _formulation() -> Formulation:
             ORACLE_BACKEND: f"{_MODELS}:build_oracle",
         },
         quantities="gridbench_bilevel_textbook.models:quantities",
+        quantity_names=BILEVEL_QUANTITIES,
         verify="gridbench_bilevel_textbook.models:verify",
         # MILP solvers' default tolerances (about 1e-6 on rows with big-M or grid
         # coefficients) move objectives by up to ~1e-5 relative

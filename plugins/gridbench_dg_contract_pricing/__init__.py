@@ -11,6 +11,7 @@ solver (``gridbench dg-published-check``). See docs/dg_contract_pricing.md.
 from __future__ import annotations
 
 from bench.api import (
+    BILEVEL_QUANTITIES,
     Agreement,
     CaseSource,
     Formulation,
@@ -60,6 +61,9 @@ def _formulation() -> Formulation:
             ORACLE_BACKEND: f"{_MODELS}:build_oracle",
         },
         quantities="gridbench_dg_contract_pricing.models:quantities",
+        quantity_names=(*BILEVEL_QUANTITIES, "price_*", "capacity_factor_*", "profit_*",
+                        "payment_with_dg", "payment_without_dg", "saving", "percent_saving",
+                        "percent_profit_difference", "percent_saving_difference"),
         verify="gridbench_dg_contract_pricing.models:verify",
         agreement=(Agreement(("profit_total",), rel=1e-6, abs=1e-6, across_variants=True,
                              description="every reformulation, the oracle and the hand-written "

@@ -37,6 +37,9 @@ FORMULATION = Formulation(
         "cvxpy": "gridbench_market_equilibrium.cvxpy_model:build",
     },
     quantities=checks.quantities,
+    quantity_names=("contracted_total", "cvar_demand", "demand_cost", "expected_demand_cost",
+                    "hedge_ratio", "physical_guarantee_total", "risk_adjusted_cost",
+                    "risk_premium", "side_payments_total", "viable_plants"),
     verify=checks.verify,
     # the optimal cost is unique; patterns and contracts may differ between solvers (ties)
     agreement=(Agreement(("demand_cost",), rel=1e-6,

@@ -46,6 +46,10 @@ FORMULATION = Formulation(
     implementations={PYTHON_BACKEND: "gridbench_pbpm.reference:build",
                      NUMPY_BACKEND: "gridbench_pbpm.vectorised:build"},
     quantities=checks.quantities,
+    quantity_names=("n_elements", "n_conditions", "n_prices", "price_first", "price_last",
+                    "price_vector_crc32", "prm_crc32", "notebook_n_prices",
+                    "price_indices_shared_by_regulators", "price_indices_without_regulator",
+                    "price_*", "prm_*_*_*"),
     verify=checks.verify,
     # integer results: the implementations must agree exactly (CRC-32 of every cell)
     agreement=(Agreement(("n_prices", "price_first", "price_last", "price_vector_crc32",

@@ -39,6 +39,7 @@ FORMULATION = Formulation(
         "cvxpy": "gridbench_unit_commitment.cvxpy_model:build",
     },
     quantities=checks.quantities,
+    quantity_names=("total_cost", "tariff_*"),
     verify=checks.verify,
     # the optimum is unique in cost even where schedules differ between solvers
     agreement=(Agreement(("total_cost",), rel=1e-6,

@@ -76,7 +76,10 @@ FORMULATION = Formulation(
     name="misbehaving", description="runs that hang, crash or exit on purpose",
     variants=tuple(Variant(name, ProblemClass.ALGORITHM, name) for name in VARIANTS),
     case_schema=Numbers, implementations={"misbehaving": build},
-    quantities=lambda data, variant, solution: {"total": float(solution.values["total"])},
+    quantities=lambda data, variant, solution: {"total": float(solution.values["total"])} | (
+        {os.environ["MISBEHAVING_EXTRA_QUANTITY"]: 0.0}
+        if os.environ.get("MISBEHAVING_EXTRA_QUANTITY") else {}),
+    quantity_names=("total",),
     verify=lambda data, variant, solution: [])
 
 

@@ -61,6 +61,7 @@ FORMULATION = Formulation(
     case_schema=KnapsackData,
     implementations={"pulp": "gridbench_example_plugin.pulp_model:build"},
     quantities=quantities,
+    quantity_names=("value", "weight"),
     verify=verify,
 )
 

@@ -158,6 +158,13 @@ class BilevelProblem:
         _, shape, flat = self.blocks[name]
         return np.asarray(values)[flat].reshape(shape)
 
+    def set_block(self, name: str, vector: np.ndarray, values: np.ndarray) -> None:
+        """Write one named block's ``values`` (in its declared shape) into the full leader
+        or follower ``vector``: the inverse of :meth:`block`, for a model built by hand
+        that must hand its solution back in the problem's variable order."""
+        _, shape, flat = self.blocks[name]
+        vector[flat] = np.asarray(values).reshape(shape).ravel()
+
     def describe(self) -> str:
         kinds = {kind: self.leader_kind.count(kind) for kind in set(self.leader_kind)}
         return (f"{self.name}: {self.n_x} leader variables {kinds}, {self.n_y} follower "

@@ -243,8 +243,7 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
             "di": arr(m.DI, (Tn, Ln, Pn), lambda ix: (ix[1], ix[0], ix[2] + 1)),
         }
         for name, values in blocks.items():
-            _, _, flat = problem.blocks[name]
-            y[flat] = values.ravel()
+            problem.set_block(name, y, values)
         x = np.array([sum(C[q] * (m.x[j, q].value or 0.0) for q in Qs) for j in J])
         # the binaries come back within the solver's integrality tolerance: snap to the grid
         x = np.array([net.grid[np.argmin(abs(net.grid - v))] for v in x])

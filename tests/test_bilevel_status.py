@@ -49,3 +49,24 @@ def test_an_infeasible_bilevel_problem_is_infeasible_in_every_reformulation(tmp_
         assert statuses[("enumeration", "bilevel_oracle", "builtin")] == "infeasible"
         assert set(statuses.values()) <= {"infeasible", "not_applicable"}, statuses
     assert statuses[("strong_duality", "pulp", "cbc")] == "infeasible"
+
+
+def test_an_integer_leader_without_bounds_is_not_applicable_where_it_cannot_be_expanded(
+        tmp_path):
+    """Integer x with no upper bound: strong duality cannot expand it and the oracle cannot
+    enumerate it (not_applicable, not error); without an oracle, CBC's "optimal" at its
+    infinity (1e15) is still never certified."""
+    case = tmp_path / "integer.toml"
+    case.write_text((DATA / "bilevel_unbounded.toml").read_text().replace(
+        'name = "x"', 'name = "x"\ninteger = true'))
+    out = tmp_path / "out.json"
+    gridbench("run", "--case-file", str(case), "--json", str(out))
+    runs = {(r["variant"], r["backend"], r["solver"]): r
+            for r in json.loads(out.read_text())["runs"]}
+    for key, run in runs.items():
+        assert run["status"] != "optimal" and run["status"] != "error", (key, run["message"])
+        if key[0] in ("enumeration", "strong_duality"):
+            assert run["status"] == "not_applicable", key
+    sos1 = runs[("kkt_sos1", "pulp", "cbc")]
+    assert sos1["status"] == "uncertified"
+    assert any("solver's infinity" in reason for reason in sos1["uncertified_reasons"])

@@ -14,6 +14,9 @@ A reformulation's answer (x, y) is certified optimal only when
    answer (Pineda & Morales 2019): checks 2 and 3 cannot see that. Every stated big-M that
    is active at the solution is named, and the result is uncertified unless the oracle
    confirms the leader's value.
+
+An answer the oracle calls infeasible or unbounded, or one at a solver's infinity (a value
+of 1e12 or more), is never certified.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from bench.records import Check, Verdict
 # ~1e-5 relative, so certification is to 1e-5: far below any modelling difference
 FEASIBILITY_TOL = 1e-5
 GAP_RTOL = 1e-5
+# a value this large is a solver's stand-in for infinity (CBC's SOS1 branching reports an
+# unbounded problem "optimal" at x = y = 1e15), never an optimum a result can be certified at
+SOLVER_INFINITY = 1e12
 
 
 def _rel(value: float, scale: float) -> float:
@@ -56,6 +62,7 @@ class Certificate:
     active_stated: list[str] = field(default_factory=list)
     active_proven: list[str] = field(default_factory=list)
     n_stated: int = 0
+    largest_value: float = 0.0  # the largest |x|, |y|: at SOLVER_INFINITY, no optimum
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -74,6 +81,11 @@ class Certificate:
                          "follower rows and bounds at the reported (x, y)"),
                _solution("leader_feasibility", self.leader_violation,
                          "leader rows, bounds, grid and integrality")]
+        if self.largest_value >= SOLVER_INFINITY:
+            out.append(Check("finite_solution", SOLVER_INFINITY, self.largest_value, None, None,
+                             Verdict.FAIL, "certificate", f"below {SOLVER_INFINITY:g}",
+                             f"a variable is {self.largest_value:.3g}: a solver's infinity, "
+                             "not an optimum (the bilevel problem is probably unbounded)"))
         if self.follower_gap is None:
             out.append(Check("follower_optimality_gap", 0.0, None, None, None, Verdict.FAIL,
                              "certificate", f"rel {GAP_RTOL:g}",
@@ -142,6 +154,9 @@ def certify(problem: BilevelProblem, x: np.ndarray, y: np.ndarray,
                        problem.follower_violation(x, y), problem.leader_violation(x, y),
                        oracle=oracle, oracle_note=oracle_note)
     lead = 1.0 if problem.leader_sense == "min" else -1.0
+    cert.largest_value = float(max(np.abs(x).max(initial=0.0), np.abs(y).max(initial=0.0)))
+    if cert.largest_value >= SOLVER_INFINITY:
+        cert.reasons.append(f"a variable is {cert.largest_value:.3g}: a solver's infinity")
     if cert.follower_violation > FEASIBILITY_TOL:
         cert.reasons.append(f"follower rows violated by {cert.follower_violation:.3g}")
     if cert.leader_violation > FEASIBILITY_TOL:

@@ -23,7 +23,15 @@ from scipy.optimize import linprog
 
 from bench.bilevel.bounds import grid_points, grid_size
 from bench.bilevel.dual import StackedFollower, solve_follower, stack_follower
-from bench.bilevel.problem import CONTINUOUS, EQ, GE, LE, BilevelError, BilevelProblem
+from bench.bilevel.problem import (
+    CONTINUOUS,
+    EQ,
+    GE,
+    LE,
+    BilevelError,
+    BilevelProblem,
+    NotStatable,
+)
 
 OPTIMALITY_TOL = 1e-9  # relative slack on the follower's optimal value in the tie-break LP
 COMPLEMENTARITY_TOL = 1e-8
@@ -118,7 +126,8 @@ def optimistic_response(problem: BilevelProblem, x: np.ndarray,
 def enumerate_grid(problem: BilevelProblem, max_points: int = 20_000) -> OracleResult:
     size = grid_size(problem)
     if size is None:
-        raise BilevelError("grid enumeration needs every leader variable gridded or integer")
+        raise NotStatable("grid enumeration needs every leader variable gridded, or integer "
+                          "with finite bounds")
     if size > max_points:
         raise OracleLimit(f"{size} grid points exceed the limit of {max_points}")
     stacked = stack_follower(problem)

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from bench.errors import NotApplicable
+
 LE, GE, EQ = "<=", ">=", "=="
 SENSES = (LE, GE, EQ)
 CONTINUOUS, INTEGER, GRID = "continuous", "integer", "grid"
@@ -30,6 +32,12 @@ CONTINUOUS, INTEGER, GRID = "continuous", "integer", "grid"
 
 class BilevelError(ValueError):
     """A problem that cannot be stated or reformulated as asked (the message says why)."""
+
+
+class NotStatable(NotApplicable, BilevelError):
+    """A method (a reformulation, the oracle's enumeration) cannot state this problem, e.g.
+    an integer leader without finite bounds has no finite value set to expand: the run is
+    ``not_applicable``, not an error."""
 
 
 # --------------------------------------------------------------------------- problem
@@ -109,8 +117,8 @@ class BilevelProblem:
         if kind == INTEGER:
             lo, hi = self.leader_lower[k], self.leader_upper[k]
             if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo + 1 > limit:
-                raise BilevelError(f"integer leader {self.leader_names[k]} needs finite bounds "
-                                   f"with at most {limit} values to be expanded")
+                raise NotStatable(f"integer leader {self.leader_names[k]} needs finite bounds "
+                                  f"with at most {limit} values to be expanded")
             return np.arange(np.ceil(lo - 1e-9), np.floor(hi + 1e-9) + 1)
         raise BilevelError(f"leader {self.leader_names[k]} is continuous: it has no finite "
                            "value set")

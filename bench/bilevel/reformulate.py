@@ -41,15 +41,15 @@ from bench.bilevel.problem import (
     LE,
     BilevelError,
     BilevelProblem,
+    NotStatable,
 )
 from bench.bilevel.variants import KKT_BIGM, KKT_SOS1, STRONG_DUALITY
-from bench.errors import NotApplicable
 
 CONT, INT, BIN = 0, 1, 2
 METHODS = (STRONG_DUALITY, KKT_BIGM, KKT_SOS1)
 
 
-class ReformulationNotApplicable(NotApplicable, BilevelError):
+class ReformulationNotApplicable(NotStatable):
     """This reformulation cannot state this problem exactly (the message says why)."""
 
 

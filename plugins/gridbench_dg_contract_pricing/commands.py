@@ -8,12 +8,34 @@ import click
 
 
 @click.command("dg-published-check")
-def dg_published_check() -> None:
-    """Check the identities of the thesis's Tables 2-7 (no solver), from the reference file."""
-    from gridbench_dg_contract_pricing.published import check_published_tables, findings_report
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="write every identity of Tables 2-63 as a JSON list (table, identity, cells, "
+                   "expected, printed, verdict)")
+@click.option("--all", "every", is_flag=True,
+              help="list every identity of Tables 2-63, not only those that do not hold")
+def dg_published_check(json_path: str | None, every: bool) -> None:
+    """Check the printed tables of the thesis without a solver: the reference file's Tables 2-7,
+    then every identity of Tables 2-63 (sums, profits, CF from energy, Q = P tan(acos 0.92),
+    present values, savings, difference percentages, copied cells, nesting orderings) with
+    interval arithmetic on the printed precision. Exits 0 even when some are broken."""
+    import json
+    from pathlib import Path
 
-    findings = check_published_tables()
-    click.echo(findings_report(findings))
+    from gridbench_dg_contract_pricing.published import (
+        check_published_tables,
+        check_thesis_tables,
+        findings_report,
+        identities_report,
+    )
+
+    click.echo(findings_report(check_published_tables()))
+    click.echo("")
+    identities = check_thesis_tables()
+    click.echo(identities_report(identities, every=every))
+    if json_path:
+        Path(json_path).write_text(json.dumps([i.as_dict() for i in identities], indent=1,
+                                              ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(f"wrote {len(identities)} identities to {json_path}")
     sys.exit(0)
 
 

@@ -28,6 +28,8 @@ _MODELS = "gridbench_dg_contract_pricing.models"
 SMALL_CASES = {
     "dg34_small": ("dg34_scenario_A", 3, 4, 3),  # source, load blocks, P, grid steps
     "dg85_small": ("dg85", 2, 4, 2),
+    "dg34_multistage_small": ("dg34_multistage", 2, 4, 3),  # load blocks per stage
+    "dg85_multistage_small": ("dg85_multistage", 2, 4, 2),
 }
 
 
@@ -62,7 +64,8 @@ def _formulation() -> Formulation:
         },
         quantities="gridbench_dg_contract_pricing.models:quantities",
         quantity_names=(*BILEVEL_QUANTITIES, "price_*", "capacity_factor_*", "profit_*",
-                        "payment_with_dg", "payment_without_dg", "saving", "percent_saving",
+                        "payment_with_dg", "payment_without_dg", "payment_stage*", "saving",
+                        "percent_saving",
                         "percent_profit_difference", "percent_saving_difference"),
         verify="gridbench_dg_contract_pricing.models:verify",
         agreement=(Agreement(("profit_total",), rel=1e-6, abs=1e-6, across_variants=True,
@@ -98,14 +101,19 @@ def _small_case(name: str, source: str, blocks: int, pwl: int, steps: int) -> Ca
 
         from bench.api import read_toml
 
+        def coarse(year: dict) -> dict:
+            pick = np.linspace(0, len(year["block_level"]) - 1, blocks).round().astype(int)
+            return year | {"block_level": [year["block_level"][k] for k in pick],
+                           "block_price": [year["block_price"][k] for k in pick],
+                           "block_hours": [8760.0 / blocks] * blocks}
+
         raw = read_toml(data_dir("cases") / NAME / f"{source}.toml")
         data = dict(raw["data"])
-        n = len(data["block_level"])
-        pick = np.linspace(0, n - 1, blocks).round().astype(int)
-        data |= {"block_level": [data["block_level"][k] for k in pick],
-                 "block_price": [data["block_price"][k] for k in pick],
-                 "block_hours": [8760.0 / blocks] * blocks,
-                 "pwl_blocks": pwl, "price_steps": steps}
+        if data.get("stages"):
+            data["stages"] = [coarse(stage) for stage in data["stages"]]
+        else:
+            data = coarse(data)
+        data |= {"pwl_blocks": pwl, "price_steps": steps}
         case = dict(raw["case"]) | {
             "name": name, "description": f"coarse test version of {source}",
             "variants": [], "time_limit_s": None,  # every variant, the default limit

@@ -13,8 +13,30 @@ import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+class Stage(BaseModel):
+    """One stage of a multistage case (thesis ch. 5, eqs. 45-61): a year of load blocks
+    weighted by its present-value factor xi_e (eq. 48) in both levels' objectives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    present_value_factor: float = Field(gt=0)  # xi_e; the tables use 1, 0.9091, 0.8264
+    block_level: list[float]
+    block_hours: list[float]
+    block_price: list[float]  # wholesale price per block, EUR/MWh
+    # this stage's DG production costs (default: the case's dg_cost)
+    dg_cost: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if not (len(self.block_level) == len(self.block_hours) == len(self.block_price) > 0):
+            raise ValueError("block_level, block_hours, block_price need one entry per block")
+        return self
+
+
 class DGContractData(BaseModel):
-    """The [data] table: network (thesis Table 64/65), reconstructed loads, blocks, prices."""
+    """The [data] table: network (thesis Table 64/65), reconstructed loads, blocks, prices;
+    one year of blocks (chapter 4) or ``stages`` (chapter 5), one contract price per DG for
+    the whole horizon either way."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -27,9 +49,11 @@ class DGContractData(BaseModel):
     current_limit_ka: float = Field(gt=0)
     base_load_mw: list[float]  # per bus (bus k at index k-1), before scaling
     load_scale: float = Field(gt=0)  # calibrated (see the case's assumptions)
-    block_level: list[float]  # load level of each annual load block (x base load x scale)
-    block_hours: list[float]
-    block_price: list[float]  # wholesale price per block, EUR/MWh
+    # one year of load blocks (empty when ``stages`` are given)
+    block_level: list[float] = []  # load level of each block (x base load x scale)
+    block_hours: list[float] = []
+    block_price: list[float] = []  # wholesale price per block, EUR/MWh
+    stages: list[Stage] = []
     substation_max_mw: float = Field(gt=0)
     v_min_kv: float = 9.0
     v_max_kv: float = 11.0
@@ -57,11 +81,23 @@ class DGContractData(BaseModel):
             raise ValueError("base_load_mw needs one entry per bus")
         if not (len(self.block_level) == len(self.block_hours) == len(self.block_price)):
             raise ValueError("block_level, block_hours, block_price need one entry per block")
+        if bool(self.block_level) == bool(self.stages):
+            raise ValueError("give either block_level/block_hours/block_price (one year) or "
+                             "stages, not both")
         n_dg = len(self.dg_names)
         if not (len(self.dg_bus) == len(self.dg_capacity_mw) == len(self.dg_min_mw)
                 == len(self.dg_cost) == n_dg):
             raise ValueError("dg_* lists need one entry per DG")
+        if any(s.dg_cost is not None and len(s.dg_cost) != n_dg for s in self.stages):
+            raise ValueError("a stage's dg_cost needs one entry per DG")
         return self
+
+    def stage_list(self) -> list[Stage]:
+        """The stages; a one-year case is one stage with factor 1."""
+        if self.stages:
+            return self.stages
+        return [Stage(present_value_factor=1.0, block_level=self.block_level,
+                      block_hours=self.block_hours, block_price=self.block_price)]
 
 
 @dataclass(frozen=True)
@@ -76,9 +112,12 @@ class Network:
     to: np.ndarray
     r: np.ndarray
     z: np.ndarray
-    load: np.ndarray  # (T, N) MW
+    load: np.ndarray  # (T, N) MW; T runs over every block of every stage
     hours: np.ndarray  # (T,)
     rho: np.ndarray  # (T,) EUR/MWh
+    stage: np.ndarray  # (T,) the stage of each block (0-based)
+    weight: np.ndarray  # (T,) xi_e x hours: EUR per (EUR/MWh x MW) in both objectives
+    cost: np.ndarray  # (J, T) DG production cost in each block, EUR/MWh
     dg_bus: np.ndarray  # 0-based
     sub: int
     grid: np.ndarray
@@ -96,11 +135,19 @@ def network_of(data: DGContractData, load_scale: float | None = None) -> Network
     dv_bar = (data.v_max_kv - data.v_min_kv) / P
     di_bar = data.current_limit_ka / P
     p_idx = np.arange(1, P + 1)
-    load = scale * np.outer(data.block_level, data.base_load_mw)
+    stages = data.stage_list()
+    level = np.concatenate([s.block_level for s in stages])
+    hours = np.concatenate([s.block_hours for s in stages]).astype(float)
+    stage = np.concatenate([np.full(len(s.block_hours), e) for e, s in enumerate(stages)])
+    factor = np.array([s.present_value_factor for s in stages])[stage]
+    cost = np.array([s.dg_cost if s.dg_cost is not None else data.dg_cost
+                     for s in stages], float).T[:, stage]
+    load = scale * np.outer(level, data.base_load_mw)
     return Network(
-        data.n_buses, len(r), len(data.block_hours), len(data.dg_names),
+        data.n_buses, len(r), len(hours), len(data.dg_names),
         np.asarray(data.line_from) - 1, np.asarray(data.line_to) - 1, r, z, load,
-        np.asarray(data.block_hours, float), np.asarray(data.block_price, float),
+        hours, np.concatenate([s.block_price for s in stages]).astype(float),
+        stage, factor * hours, cost,
         np.asarray(data.dg_bus) - 1, data.substation_bus - 1,
         np.linspace(data.price_min, data.price_max, data.price_steps + 1),
         dv_bar, (2 * p_idx - 1) * dv_bar, di_bar, (2 * p_idx - 1) * di_bar)
@@ -117,7 +164,9 @@ def incidence(net: Network) -> tuple[sp.csr_matrix, sp.csr_matrix]:
 
 def problem_from_data(data: DGContractData, with_dg: bool = True):
     """The bilevel problem (35)-(37): leader = contract prices on the grid, follower = the
-    distribution company's LP (36)-(37) with the piecewise-linear V^2 and I^2 (29), (33)."""
+    distribution company's LP (36)-(37) with the piecewise-linear V^2 and I^2 (29), (33).
+    With stages it is chapter 5's (52)-(54): every block of every stage, both objectives
+    weighted by the stage's present-value factor, one price per DG for all stages."""
     from bench.api import BilevelBuilder
 
     net = network_of(data)
@@ -141,13 +190,12 @@ def problem_from_data(data: DGContractData, with_dg: bool = True):
     i_minus = b.follower("i_minus", (T, L), lower=0.0, upper=np.inf)  # (33g)
     di = b.follower("di", (T, L, P), lower=0.0, upper=net.di_bar)  # (33d-e)
 
-    money = net.hours  # EUR per (EUR/MWh x MW) in each block
+    money = net.weight  # xi_e x hours: EUR per (EUR/MWh x MW) in each block (eq. 45/46)
     money_jt = np.broadcast_to(money, (J, T))
-    cost = np.asarray(data.dg_cost, float)
-    # (36): wholesale purchase + contract payments
+    # (36)/(46): wholesale purchase + contract payments, in present value
     b.follower_minimize(p_se.dot(money * net.rho) + (price[:, None] * p_gd).dot(money_jt))
-    # (35): the DG owners' profit
-    b.leader_maximize((price[:, None] * p_gd).dot(money_jt) - p_gd.dot(cost[:, None] * money_jt))
+    # (35)/(45): the DG owners' profit, in present value
+    b.leader_maximize((price[:, None] * p_gd).dot(money_jt) - p_gd.dot(net.cost * money_jt))
 
     # (37a) balance per block and bus (flat index t*N + i)
     sub_inj = sp.csr_matrix((np.ones(T), (np.arange(T) * N + net.sub, np.arange(T))),

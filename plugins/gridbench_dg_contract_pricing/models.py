@@ -99,13 +99,31 @@ def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray) -> dic
     net = network_of(data)
     p_gd = problem.block("p_gd", y)  # (J, T) MW
     energy = p_gd @ net.hours  # MWh per DG
+    # EUR per DG and block, nominal and in present value (xi_e; 1 for a one-year case)
+    profit = (x[:, None] - net.cost) * p_gd * net.hours
+    profit_pv = (x[:, None] - net.cost) * p_gd * net.weight
+    capacity = np.asarray(data.dg_capacity_mw, float)
     out: dict[str, float] = {}
     for j, name in enumerate(data.dg_names):
         out[f"price_{name}"] = float(x[j])
         out[f"capacity_factor_{name}"] = float(
-            100 * energy[j] / (data.dg_capacity_mw[j] * net.hours.sum()))
-        out[f"profit_{name}"] = float((x[j] - data.dg_cost[j]) * energy[j])
-    out["profit_total"] = float(sum(out[f"profit_{n}"] for n in data.dg_names))
+            100 * energy[j] / (capacity[j] * net.hours.sum()))
+        out[f"profit_{name}"] = float(profit_pv[j].sum())  # the horizon's present value
+    out["profit_total"] = float(profit_pv.sum())  # the leader's objective
+    if len(data.stages) > 1:  # chapter 5's tables: per stage, nominal, and present value
+        p_se = problem.block("p_se", y)
+        payment = net.weight * (net.rho * p_se + (x[:, None] * p_gd).sum(axis=0))
+        for e in range(len(data.stages)):
+            blocks = net.stage == e
+            label = f"stage{e + 1}"
+            for j, name in enumerate(data.dg_names):
+                out[f"profit_{name}_{label}"] = float(profit[j, blocks].sum())
+                out[f"capacity_factor_{name}_{label}"] = float(
+                    100 * energy_in(p_gd[j], net.hours, blocks) / (
+                        capacity[j] * net.hours[blocks].sum()))
+            out[f"profit_total_{label}"] = float(profit[:, blocks].sum())
+            out[f"profit_pv_{label}"] = float(profit_pv[:, blocks].sum())
+            out[f"payment_{label}"] = float(payment[blocks].sum())  # present value
     with_dg = problem.follower_objective(x, y)
     without = payment_without_dg(data)
     out |= {"payment_with_dg": with_dg, "payment_without_dg": without,
@@ -118,6 +136,11 @@ def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray) -> dic
         if "saving" in lopez:
             out["percent_saving_difference"] = 100 * (out["saving"] / lopez["saving"].value - 1)
     return out
+
+
+def energy_in(p_gd: np.ndarray, hours: np.ndarray, blocks: np.ndarray) -> float:
+    """MWh produced in the selected blocks."""
+    return float(p_gd[blocks] @ hours[blocks])
 
 
 def quantities(data: DGContractData, variant: str, solution: Solution) -> dict[str, float]:

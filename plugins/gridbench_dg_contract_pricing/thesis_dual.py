@@ -31,7 +31,7 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
                      range(net.n_dg), range(1, data.pwl_blocks + 1))
     Qs = range(len(net.grid))
     C = {q: float(net.grid[q]) for q in Qs}
-    dt = {t: float(net.hours[t]) for t in T}
+    dt = {t: float(net.weight[t]) for t in T}  # xi_e Delta_t (ch. 5, 56a-b); ch. 4: Delta_t
     rho_price = {t: float(net.rho[t]) for t in T}
     R = {ij: float(net.r[ij]) for ij in L}
     Z = {ij: float(net.z[ij]) for ij in L}
@@ -50,7 +50,7 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
     Pgd_max = {j: float(data.dg_capacity_mw[j]) for j in J}
     Pgd_min = {j: float(min(data.dg_min_mw[j], data.dg_capacity_mw[j])) for j in J}
     Pse_max, Pse_min = data.substation_max_mw, 0.0
-    c = {j: float(data.dg_cost[j]) for j in J}
+    c = {(j, t): float(net.cost[j, t]) for j in J for t in T}
     Cmin, Cmax = min(C.values()), max(C.values())
 
     m = pyo.ConcreteModel("dg_thesis_dual")
@@ -213,7 +213,7 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
     # ---- (43) leader objective
     m.obj = pyo.Objective(expr=pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for t in T
                                             for q in Qs)
-                          - pyo.quicksum(dt[t] * c[j] * m.Pgd[j, t] for j in J for t in T),
+                          - pyo.quicksum(dt[t] * c[j, t] * m.Pgd[j, t] for j in J for t in T),
                           sense=pyo.maximize)
 
     size = {"n_vars": float(m.nvariables()),

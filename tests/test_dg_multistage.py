@@ -1,0 +1,76 @@
+"""dg_contract_pricing with stages (thesis chapter 5): the stage feature composes with the
+chapter-4 model (one stage of factor 1 is chapter 4), the present-value factors weight both
+levels, and the coarse multistage cases agree across the oracle, strong duality and the
+hand-written thesis dual (chapter 5's (56a-b): the dual's right-hand sides carry xi_e)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from bench.cases import load_case
+from bench.records import Status
+from bench.runner import Selection, execute, plan_runs
+from gridbench_dg_contract_pricing.data import DGContractData, network_of, problem_from_data
+
+
+def _case(registry, name):
+    return load_case(registry.cases[name], registry.formulations["dg_contract_pricing"]).data
+
+
+def test_one_stage_of_factor_one_is_the_chapter_4_model(registry):
+    year = _case(registry, "dg34_small")
+    staged = DGContractData(**(year.model_dump() | {
+        "block_level": [], "block_hours": [], "block_price": [],
+        "stages": [{"present_value_factor": 1.0, "block_level": year.block_level,
+                    "block_hours": year.block_hours, "block_price": year.block_price}]}))
+    a, b = problem_from_data(year), problem_from_data(staged)
+    for name in ("c0", "C", "A", "B", "b0", "fx", "fy", "Q", "follower_lower",
+                 "follower_upper"):
+        left, right = getattr(a, name), getattr(b, name)
+        left = left.toarray() if hasattr(left, "toarray") else np.asarray(left)
+        right = right.toarray() if hasattr(right, "toarray") else np.asarray(right)
+        assert np.array_equal(left, right), name
+
+
+def test_present_value_factors_weight_each_stage(registry):
+    data = _case(registry, "dg34_multistage_small")
+    net = network_of(data)
+    factors = [s.present_value_factor for s in data.stages]
+    assert factors == [1.0, 0.9091, 0.8264]
+    assert np.allclose(net.weight, np.array(factors)[net.stage] * net.hours)
+    assert net.n_block == sum(len(s.block_hours) for s in data.stages)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"stages": []}, "give either block_level"),
+    ({"block_level": [1.0], "block_hours": [8760.0], "block_price": [60.0]},
+     "give either block_level"),
+])
+def test_a_case_has_either_one_year_or_stages(registry, change, message):
+    data = _case(registry, "dg34_multistage_small").model_dump() | change
+    with pytest.raises(ValidationError, match=message):
+        DGContractData(**data)
+
+
+def test_coarse_multistage_cases_agree_and_add_up(registry, book):
+    runs = [("enumeration", "bilevel_oracle", "builtin"), ("strong_duality", "pyomo", "highs"),
+            ("thesis_dual", "pyomo", "highs")]
+    for case in ("dg34_multistage_small", "dg85_multistage_small"):
+        plan = plan_runs(registry, Selection(("dg_contract_pricing",), (), (case,)))
+        results = [execute(p, registry, book, 300.0) for p in plan.runs
+                   if (p.variant.name, p.backend, p.solver.name) in runs]
+        assert len(results) == 3
+        for r in results:
+            assert r.status is Status.OPTIMAL, (r.variant, r.message)
+            q = r.quantities
+            stages = [1, 2, 3]
+            assert q["profit_total"] == pytest.approx(
+                sum(q[f"profit_pv_stage{e}"] for e in stages), rel=1e-9)
+            assert q["payment_with_dg"] == pytest.approx(
+                sum(q[f"payment_stage{e}"] for e in stages), rel=1e-9)
+            assert q["profit_pv_stage2"] == pytest.approx(0.9091 * q["profit_total_stage2"])
+        best = results[0].quantities["profit_total"]
+        for r in results[1:]:
+            assert r.quantities["profit_total"] == pytest.approx(best, rel=1e-6)

@@ -74,3 +74,30 @@ def test_coarse_multistage_cases_agree_and_add_up(registry, book):
         best = results[0].quantities["profit_total"]
         for r in results[1:]:
             assert r.quantities["profit_total"] == pytest.approx(best, rel=1e-6)
+
+
+def test_a_published_decision_is_re_evaluated_and_never_beats_a_certified_answer(registry):
+    """The follower is re-solved at the publication's prices: its leader value is reported
+    next to the run's own, and a published decision better than the run's answer is a
+    certificate failure (the answer cannot be optimal)."""
+    from gridbench_dg_contract_pricing.models import KIT
+
+    data = _case(registry, "dg34_small")
+    assert data.published_prices == []  # coarse grids: the thesis's prices do not apply
+    oracle, _ = KIT.oracle(data)
+    published = data.model_copy(update={"published_prices": list(oracle.x)})
+    q = KIT.published_quantities(published, oracle.leader_value)
+    assert q["published_decision_feasible"] == 1.0
+    assert q["published_decision_value"] == pytest.approx(oracle.leader_value, rel=1e-9)
+    assert abs(q["published_decision_gap"]) <= 1e-6 * oracle.leader_value
+    [check] = KIT.published_checks(published, oracle.leader_value)
+    assert check.verdict.value == "pass"
+    [check] = KIT.published_checks(published, oracle.leader_value - 1000.0)  # a worse answer
+    assert check.verdict.value == "fail" and check.kind == "certificate"
+
+
+def test_full_cases_carry_the_thesis_prices(registry):
+    prices = {"dg34_scenario_A": [82.0, 79.0], "dg34_scenario_C": [68.0, 76.0],
+              "dg85": [64.0, 65.0, 65.0], "dg34_multistage": [76.0, 77.0]}
+    for case, expected in prices.items():
+        assert _case(registry, case).published_prices == expected

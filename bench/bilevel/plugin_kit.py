@@ -21,8 +21,8 @@ import numpy as np
 from bench import memo
 from bench.algorithm import AlgorithmRun, NoSolution
 from bench.bilevel.bounds import BoundOptions
-from bench.bilevel.certify import Certificate, certify
-from bench.bilevel.oracle import OracleLimit, OracleResult, solve_exact
+from bench.bilevel.certify import GAP_RTOL, Certificate, certify
+from bench.bilevel.oracle import OracleLimit, OracleResult, optimistic_response, solve_exact
 from bench.bilevel.problem import BilevelError, BilevelProblem
 from bench.bilevel.reformulate import SingleLevelModel, reformulate
 from bench.bilevel.variants import (
@@ -67,7 +67,9 @@ def _fingerprint(data: Any) -> str:
 # reformulation's size (n_vars, n_binaries, n_sos1, n_bigm, ...)
 BILEVEL_QUANTITIES = ("leader_objective", "follower_objective", "certified", "x[*]", "y[*]",
                       "follower_gap", "oracle_lps", "oracle_nodes", "oracle_points",
-                      "oracle_ties", "oracle_value", "oracle_gap", "n_*", "reformulate_s")
+                      "oracle_ties", "oracle_value", "oracle_gap", "n_*", "reformulate_s",
+                      "published_decision_feasible", "published_decision_value",
+                      "published_decision_gap")
 
 
 @dataclass
@@ -83,7 +85,11 @@ class BilevelKit:
     # duals' LPs, then appears in the first build only); default: reformulate on every
     # build, so that every build time includes it
     reuse_models: bool = False
+    # the publication's leader decision stated in the case data (None: none printed); the
+    # follower is re-solved at it and its leader value reported next to each run's own
+    published_decision_of: Callable[[Any], np.ndarray | None] = lambda data: None
     _problems: dict[str, BilevelProblem] = field(default_factory=dict)
+    _published: dict[str, Any] = field(default_factory=dict)
     _models: dict[tuple[str, str], SingleLevelModel] = field(default_factory=dict)
     _oracles: dict[str, tuple[OracleResult | None, str]] = field(default_factory=dict)
 
@@ -187,6 +193,44 @@ class BilevelKit:
         return certify(problem, x, y, self.model(data, variant), solution.values["v"],
                        oracle, note)
 
+    def published_response(self, data: Any):
+        """The optimistic follower response at the published leader decision (None when
+        the case states none), computed once per case in a process."""
+        key = _fingerprint(data)
+        if key not in self._published:
+            x = self.published_decision_of(data)
+            self._published[key] = None if x is None else optimistic_response(
+                self.problem(data), np.asarray(x, float))
+        return self._published[key]
+
+    def published_quantities(self, data: Any, leader_value: float) -> dict[str, float]:
+        """The leader's value at the published decision, and how much better this run's
+        own value is (>= 0: at least as good; in the leader's favour)."""
+        response = self.published_response(data)
+        if response is None:
+            return {}
+        if response.leader_value is None:  # not bilevel-feasible under this case's data
+            return {"published_decision_feasible": 0.0}
+        lead = 1.0 if self.problem(data).leader_sense == "min" else -1.0
+        return {"published_decision_feasible": 1.0,
+                "published_decision_value": response.leader_value,
+                "published_decision_gap": lead * (response.leader_value - leader_value)}
+
+    def published_checks(self, data: Any, leader_value: float) -> list[Check]:
+        """A published decision better than this run's answer under the same data proves
+        the answer is not optimal: a certificate failure."""
+        q = self.published_quantities(data, leader_value)
+        if "published_decision_gap" not in q:
+            return []
+        gap = q["published_decision_gap"]
+        worse = -gap / max(1.0, abs(leader_value))
+        return [Check("published_decision", leader_value, q["published_decision_value"],
+                      abs(gap), None, Verdict.PASS if worse <= GAP_RTOL else Verdict.FAIL,
+                      "certificate", f"rel {GAP_RTOL:g}",
+                      "the follower re-solved at the publication's leader decision gives "
+                      f"the leader {q['published_decision_value']:.10g}; this result "
+                      f"{leader_value:.10g}")]
+
     def quantities(self, data: Any, variant: str, solution: Solution) -> dict[str, float]:
         problem = self.problem(data)
         x, y = solution.values["x"], solution.values["y"]
@@ -202,6 +246,7 @@ class BilevelKit:
                                                                 strict=True)}
         if cert.follower_gap is not None:
             out["follower_gap"] = cert.follower_gap
+        out |= self.published_quantities(data, out["leader_objective"])
         if variant == ENUMERATION:
             for key in ("lps", "nodes", "points", "ties"):
                 out[f"oracle_{key}"] = float(solution.values[key])
@@ -226,7 +271,8 @@ class BilevelKit:
         cert = self.certificate(data, variant, solution)
         checks = [objective_check(solution.objective, problem.leader_objective(x, y),
                                   rel_tol=1e-6)]
-        return checks + cert.checks()
+        return (checks + cert.checks()
+                + self.published_checks(data, problem.leader_objective(x, y)))
 
     # ------------------------------------------------------------------ report
 

@@ -114,11 +114,12 @@ def _small_case(name: str, source: str, blocks: int, pwl: int, steps: int) -> Ca
         else:
             data = coarse(data)
         data |= {"pwl_blocks": pwl, "price_steps": steps}
+        data.pop("published_prices", None)  # the thesis's prices answer the full case
         case = dict(raw["case"]) | {
             "name": name, "description": f"coarse test version of {source}",
             "variants": [], "time_limit_s": None,  # every variant, the default limit
             "assumptions": [*(a for a in raw["case"]["assumptions"]
-                              if not a.startswith("DEFAULT RUN")),
+                              if not a.startswith(("DEFAULT RUN", "PUBLISHED DECISION"))),
                             f"TEST COARSENING: {blocks} of the load blocks (evenly picked, "
                             f"{8760 / blocks:g} h each), P = {pwl}, price grid in {steps} "
                             f"steps; the load scale of {source} is kept (not recalibrated)"]}

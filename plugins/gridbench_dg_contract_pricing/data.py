@@ -68,6 +68,9 @@ class DGContractData(BaseModel):
     price_steps: int = Field(ge=1)  # grid has price_steps + 1 values
     # the reference group whose Lopez-Lezama columns give the "Diferenca" percentages
     reference_case: str = ""
+    # the thesis's contract prices for this case (EUR/MWh per DG, its Tables 3, 6, 9, 13):
+    # the follower is re-solved at them and the DG profit there reported next to the optimum
+    published_prices: list[float] = []
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -88,6 +91,8 @@ class DGContractData(BaseModel):
         if not (len(self.dg_bus) == len(self.dg_capacity_mw) == len(self.dg_min_mw)
                 == len(self.dg_cost) == n_dg):
             raise ValueError("dg_* lists need one entry per DG")
+        if self.published_prices and len(self.published_prices) != n_dg:
+            raise ValueError("published_prices needs one entry per DG")
         if any(s.dg_cost is not None and len(s.dg_cost) != n_dg for s in self.stages):
             raise ValueError("a stage's dg_cost needs one entry per DG")
         return self

@@ -279,6 +279,24 @@ MULTISTAGE = {"dg34_multistage": (case_34_multistage, "34-bus feeder, three one-
               "dg85_multistage": (case_85_multistage, "85-bus feeder, three one-year stages "
                                   "(thesis chapter 5, Tables 12-15)")}
 CASES = ("dg34_scenario_A", "dg34_scenario_B", "dg34_scenario_C", "dg85", *MULTISTAGE)
+# the thesis's optimal contract prices per case (EUR/MWh, GD1, GD2[, GD3]): the follower is
+# re-solved at them (DGContractData.published_prices); where each is printed
+PUBLISHED_PRICES = {
+    "dg34_scenario_A": ([82.0, 79.0], "Table 3, Cenario A Proposto"),
+    "dg34_scenario_B": ([78.0, 75.0], "Table 3, Cenario B Proposto"),
+    "dg34_scenario_C": ([68.0, 76.0], "Table 3, Cenario C Proposto"),
+    "dg85": ([64.0, 65.0, 65.0], "Table 6, PC"),
+    "dg34_multistage": ([76.0, 77.0], "Table 9"),
+    "dg85_multistage": ([68.0, 68.0, 68.0], "Table 13"),
+}
+
+
+def with_published_decision(name: str, data: DGContractData,
+                            notes: list[str]) -> tuple[DGContractData, list[str]]:
+    prices, where = PUBLISHED_PRICES[name]
+    note = (f"PUBLISHED DECISION ({where}): contract prices {prices}; the follower is "
+            "re-solved at them and the DG profit there is reported next to the optimum")
+    return data.model_copy(update={"published_prices": prices}), [*notes, note]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -300,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.case or CASES:
         if name in MULTISTAGE:  # composed from the chapter-4 cases: run after them
             make, description = MULTISTAGE[name]
-            data, notes = make()
+            data, notes = with_published_decision(name, *make())
             write_case(name, description, notes + [MULTISTAGE_RUN], data, folder,
                        variants=MULTISTAGE_VARIANTS)
             print(name, "composed from the chapter-4 cases")
@@ -317,6 +335,7 @@ def main(argv: list[str] | None = None) -> None:
         data = data.model_copy(update={"load_scale": scale, "reference_case": name})
         notes = notes + [f"LOAD SCALE ({how}): load_scale = {scale:.8g} found by bisection "
                          f"on the no-DG LP against the published 'Sem GD' payment"]
+        data, notes = with_published_decision(name, data, notes)
         write_case(name, description, notes, data, folder)
         print(name, scale, how)
 

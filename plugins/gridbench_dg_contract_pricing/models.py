@@ -51,7 +51,9 @@ def grid_points(data: DGContractData) -> int:
 
 KIT = DGKit(problem_from_data, lambda data: BoundOptions(product_form="compact"),
             variable_quantities="leader",
-            reuse_models=True)
+            reuse_models=True,
+            published_decision_of=lambda data: (np.asarray(data.published_prices, float)
+                                                if data.published_prices else None))
 _engine_builders = {b: KIT.builder(b) for b in ("pyomo", "pulp", "cvxpy")}
 build_oracle = KIT.builder(ORACLE_BACKEND)
 
@@ -158,6 +160,7 @@ def quantities(data: DGContractData, variant: str, solution: Solution) -> dict[s
             out["oracle_value"] = oracle.leader_value
             out["oracle_gap"] = cert.oracle_gap
         out |= {k: float(v) for k, v in solution.values.items() if k.startswith("n_")}
+        out |= KIT.published_quantities(data, out["leader_objective"])
     else:
         out = KIT.quantities(data, variant, solution)
     return out | thesis_quantities(data, x, y)
@@ -170,8 +173,9 @@ def verify(data: DGContractData, variant: str, solution: Solution):
     x, y = solution.values["x"], solution.values["y"]
     oracle, note = KIT.oracle(data)
     cert = certify(problem, x, y, oracle=oracle, oracle_note=note)
-    return [objective_check(solution.objective, problem.leader_objective(x, y),
-                            rel_tol=1e-6)] + cert.checks()
+    return ([objective_check(solution.objective, problem.leader_objective(x, y),
+                             rel_tol=1e-6)] + cert.checks()
+            + KIT.published_checks(data, problem.leader_objective(x, y)))
 
 
 def report_section(runs: list[dict[str, Any]]) -> str:

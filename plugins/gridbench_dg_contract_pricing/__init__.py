@@ -30,6 +30,8 @@ SMALL_CASES = {
     "dg85_small": ("dg85", 2, 4, 2),
     "dg34_multistage_small": ("dg34_multistage", 2, 4, 3),  # load blocks per stage
     "dg85_multistage_small": ("dg85_multistage", 2, 4, 2),
+    "dg34_pq_small": ("dg34_scenario_A_pq", 3, 4, 3),  # P and Y = 4 blocks
+    "dg85_pq_small": ("dg85_pq", 2, 4, 2),
 }
 
 
@@ -65,6 +67,7 @@ def _formulation() -> Formulation:
         quantities="gridbench_dg_contract_pricing.models:quantities",
         quantity_names=(*BILEVEL_QUANTITIES, "price_*", "capacity_factor_*", "profit_*",
                         "payment_with_dg", "payment_without_dg", "payment_stage*", "saving",
+                        "active_energy_*", "reactive_energy_*",
                         "percent_saving",
                         "percent_profit_difference", "percent_saving_difference"),
         verify="gridbench_dg_contract_pricing.models:verify",
@@ -114,6 +117,8 @@ def _small_case(name: str, source: str, blocks: int, pwl: int, steps: int) -> Ca
         else:
             data = coarse(data)
         data |= {"pwl_blocks": pwl, "price_steps": steps}
+        if data.get("reactive_power"):
+            data["reactive_power"] = data["reactive_power"] | {"pwl_blocks": pwl}
         data.pop("published_prices", None)  # the thesis's prices answer the full case
         case = dict(raw["case"]) | {
             "name": name, "description": f"coarse test version of {source}",
@@ -121,7 +126,7 @@ def _small_case(name: str, source: str, blocks: int, pwl: int, steps: int) -> Ca
             "assumptions": [*(a for a in raw["case"]["assumptions"]
                               if not a.startswith(("DEFAULT RUN", "PUBLISHED DECISION"))),
                             f"TEST COARSENING: {blocks} of the load blocks (evenly picked, "
-                            f"{8760 / blocks:g} h each), P = {pwl}, price grid in {steps} "
+                            f"{8760 / blocks:g} h each), P (and Y) = {pwl}, price grid in {steps} "
                             f"steps; the load scale of {source} is kept (not recalibrated)"]}
         return {"case": case, "data": data}
 

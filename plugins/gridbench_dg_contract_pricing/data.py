@@ -33,6 +33,20 @@ class Stage(BaseModel):
         return self
 
 
+class ReactivePower(BaseModel):
+    """Chapter 6's PQ model (eqs. 62-91): reactive loads, the DG capability polygon at a
+    power factor, the (V^nom)^2 approximation and the piecewise-linear P^2 + Q^2."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_load_mvar: list[float]  # per bus, before scaling (scaled like the active load)
+    power_factor: float = Field(0.92, gt=0, lt=1)  # fp (upper = lower, thesis L3069)
+    v_nominal_kv: float = Field(gt=0)  # V^nom in (82d) and Delta^S (not printed)
+    pwl_blocks: int = Field(20, ge=1)  # Y of (78)-(79)
+    substation_q_min_mvar: float = -100.0
+    substation_q_max_mvar: float = 100.0
+
+
 class DGContractData(BaseModel):
     """The [data] table: network (thesis Table 64/65), reconstructed loads, blocks, prices;
     one year of blocks (chapter 4) or ``stages`` (chapter 5), one contract price per DG for
@@ -54,6 +68,7 @@ class DGContractData(BaseModel):
     block_hours: list[float] = []
     block_price: list[float] = []  # wholesale price per block, EUR/MWh
     stages: list[Stage] = []
+    reactive_power: ReactivePower | None = None
     substation_max_mw: float = Field(gt=0)
     v_min_kv: float = 9.0
     v_max_kv: float = 11.0
@@ -91,6 +106,8 @@ class DGContractData(BaseModel):
         if not (len(self.dg_bus) == len(self.dg_capacity_mw) == len(self.dg_min_mw)
                 == len(self.dg_cost) == n_dg):
             raise ValueError("dg_* lists need one entry per DG")
+        if self.reactive_power and len(self.reactive_power.base_load_mvar) != self.n_buses:
+            raise ValueError("reactive_power.base_load_mvar needs one entry per bus")
         if self.published_prices and len(self.published_prices) != n_dg:
             raise ValueError("published_prices needs one entry per DG")
         if any(s.dg_cost is not None and len(s.dg_cost) != n_dg for s in self.stages):
@@ -116,8 +133,10 @@ class Network:
     frm: np.ndarray  # 0-based
     to: np.ndarray
     r: np.ndarray
+    x: np.ndarray
     z: np.ndarray
     load: np.ndarray  # (T, N) MW; T runs over every block of every stage
+    qload: np.ndarray  # (T, N) MVAr (zeros without reactive_power)
     hours: np.ndarray  # (T,)
     rho: np.ndarray  # (T,) EUR/MWh
     stage: np.ndarray  # (T,) the stage of each block (0-based)
@@ -135,7 +154,8 @@ class Network:
 def network_of(data: DGContractData, load_scale: float | None = None) -> Network:
     scale = data.load_scale if load_scale is None else load_scale
     r = np.asarray(data.line_r_ohm, float)
-    z = np.hypot(r, np.asarray(data.line_x_ohm, float))
+    x = np.asarray(data.line_x_ohm, float)
+    z = np.hypot(r, x)
     P = data.pwl_blocks
     dv_bar = (data.v_max_kv - data.v_min_kv) / P
     di_bar = data.current_limit_ka / P
@@ -148,9 +168,12 @@ def network_of(data: DGContractData, load_scale: float | None = None) -> Network
     cost = np.array([s.dg_cost if s.dg_cost is not None else data.dg_cost
                      for s in stages], float).T[:, stage]
     load = scale * np.outer(level, data.base_load_mw)
+    base_q = (data.reactive_power.base_load_mvar if data.reactive_power
+              else np.zeros(data.n_buses))
+    qload = scale * np.outer(level, base_q)
     return Network(
         data.n_buses, len(r), len(hours), len(data.dg_names),
-        np.asarray(data.line_from) - 1, np.asarray(data.line_to) - 1, r, z, load,
+        np.asarray(data.line_from) - 1, np.asarray(data.line_to) - 1, r, x, z, load, qload,
         hours, np.concatenate([s.block_price for s in stages]).astype(float),
         stage, factor * hours, cost,
         np.asarray(data.dg_bus) - 1, data.substation_bus - 1,
@@ -169,22 +192,54 @@ def incidence(net: Network) -> tuple[sp.csr_matrix, sp.csr_matrix]:
 
 def problem_from_data(data: DGContractData, with_dg: bool = True):
     """The bilevel problem (35)-(37): leader = contract prices on the grid, follower = the
-    distribution company's LP (36)-(37) with the piecewise-linear V^2 and I^2 (29), (33).
-    With stages it is chapter 5's (52)-(54): every block of every stage, both objectives
-    weighted by the stage's present-value factor, one price per DG for all stages."""
+    distribution company's LP (36)-(37). The features are case data, each switching one part:
+    ``stages`` (chapter 5's (52)-(54): every block of every stage, both objectives weighted
+    by the stage's present-value factor, one price per DG for all stages) and
+    ``reactive_power`` (chapter 6's PQ network (82) instead of the P network (37))."""
     from bench.api import BilevelBuilder
 
     net = network_of(data)
-    T, N, L, J, P = net.n_block, net.n_bus, net.n_line, net.n_dg, data.pwl_blocks
-    eye_t = sp.identity(T, format="csr")
-    start, end = incidence(net)
+    T, J = net.n_block, net.n_dg
     b = BilevelBuilder("dg_contract_pricing")
     price = b.leader("price", J, grid=net.grid)
     cap = np.asarray(data.dg_capacity_mw) if with_dg else np.zeros(J)
-    pmin = np.minimum(np.asarray(data.dg_min_mw), cap)
+    # the PQ model's capability polygon (82i,j,m,n) implies 0 <= P <= cap: stated as bounds
+    # too (a valid tightening the engine's bound derivation uses)
+    pmin = (np.zeros(J) if data.reactive_power else
+            np.minimum(np.asarray(data.dg_min_mw), cap))
     p_gd = b.follower("p_gd", (J, T), lower=pmin[:, None] * np.ones((1, T)),
                       upper=cap[:, None] * np.ones((1, T)))
     p_se = b.follower("p_se", T, lower=0.0, upper=data.substation_max_mw)
+    if data.reactive_power:
+        _pq_network(b, data, net, p_gd, p_se, cap)
+    else:
+        _p_network(b, data, net, p_gd, p_se)
+
+    money = net.weight  # xi_e x hours: EUR per (EUR/MWh x MW) in each block (eq. 45/46)
+    money_jt = np.broadcast_to(money, (J, T))
+    # (36)/(46): wholesale purchase + contract payments, in present value (reactive power
+    # costs nothing: the DG owner is paid for active energy only)
+    b.follower_minimize(p_se.dot(money * net.rho) + (price[:, None] * p_gd).dot(money_jt))
+    # (35)/(45): the DG owners' profit, in present value
+    b.leader_maximize((price[:, None] * p_gd).dot(money_jt) - p_gd.dot(net.cost * money_jt))
+    return b.build()
+
+
+def _injections(net: Network) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(T*N x T) substation and (T*N x J*T) DG injection matrices (flat index t*N + i)."""
+    T, N, J = net.n_block, net.n_bus, net.n_dg
+    sub_inj = sp.csr_matrix((np.ones(T), (np.arange(T) * N + net.sub, np.arange(T))),
+                            shape=(T * N, T))
+    rows = (np.arange(T)[None, :] * N + net.dg_bus[:, None]).ravel()  # p_gd is (J, T)
+    dg_inj = sp.csr_matrix((np.ones(J * T), (rows, np.arange(J * T))), shape=(T * N, J * T))
+    return sub_inj, dg_inj
+
+
+def _p_network(b, data: DGContractData, net: Network, p_gd, p_se) -> None:
+    """Chapter 4's network (37a-m): P only, piecewise-linear V^2 (29) and I^2 (33)."""
+    T, N, L, P = net.n_block, net.n_bus, net.n_line, data.pwl_blocks
+    eye_t = sp.identity(T, format="csr")
+    start, end = incidence(net)
     p_from = b.follower("p_from", (T, L), lower=-np.inf, upper=np.inf)  # P^de
     p_to = b.follower("p_to", (T, L), lower=-np.inf, upper=np.inf)  # P^para
     volt = b.follower("v", (T, N), lower=data.v_min_kv, upper=data.v_max_kv)  # (37g-h)
@@ -195,18 +250,8 @@ def problem_from_data(data: DGContractData, with_dg: bool = True):
     i_minus = b.follower("i_minus", (T, L), lower=0.0, upper=np.inf)  # (33g)
     di = b.follower("di", (T, L, P), lower=0.0, upper=net.di_bar)  # (33d-e)
 
-    money = net.weight  # xi_e x hours: EUR per (EUR/MWh x MW) in each block (eq. 45/46)
-    money_jt = np.broadcast_to(money, (J, T))
-    # (36)/(46): wholesale purchase + contract payments, in present value
-    b.follower_minimize(p_se.dot(money * net.rho) + (price[:, None] * p_gd).dot(money_jt))
-    # (35)/(45): the DG owners' profit, in present value
-    b.leader_maximize((price[:, None] * p_gd).dot(money_jt) - p_gd.dot(net.cost * money_jt))
-
     # (37a) balance per block and bus (flat index t*N + i)
-    sub_inj = sp.csr_matrix((np.ones(T), (np.arange(T) * N + net.sub, np.arange(T))),
-                            shape=(T * N, T))
-    rows = (np.arange(T)[None, :] * N + net.dg_bus[:, None]).ravel()  # p_gd is (J, T)
-    dg_inj = sp.csr_matrix((np.ones(J * T), (rows, np.arange(J * T))), shape=(T * N, J * T))
+    sub_inj, dg_inj = _injections(net)
     b.follower_constraint(sub_inj @ p_se + dg_inj @ p_gd.ravel()
                           - sp.kron(eye_t, start) @ p_from.ravel()
                           - sp.kron(eye_t, end) @ p_to.ravel() == net.load.ravel(),
@@ -240,4 +285,73 @@ def problem_from_data(data: DGContractData, with_dg: bool = True):
                           == np.zeros(T * L), name="current_sign")
     b.follower_constraint(i_plus.ravel() + i_minus.ravel() - ones_pl @ di.ravel()
                           == np.zeros(T * L), name="current_blocks")
-    return b.build()
+
+
+def _pq_network(b, data: DGContractData, net: Network, p_gd, p_se, cap: np.ndarray) -> None:
+    """Chapter 6's PQ network (82a-q): DistFlow with reactive power, V^sqr and I^sqr as
+    variables, V^sqr_j I^sqr ~ (V^nom)^2 I^sqr, P^2 + Q^2 piecewise linear in Y blocks (78)-(79),
+    and the DG capability polygon at power factor fp (82i,j,m,n)."""
+    rp = data.reactive_power
+    T, N, L, J, Y = net.n_block, net.n_bus, net.n_line, net.n_dg, rp.pwl_blocks
+    eye_t = sp.identity(T, format="csr")
+    start, end = incidence(net)
+    i_max = data.current_limit_ka
+    ds_bar = rp.v_nominal_kv * i_max / Y  # Delta^S = V^nom I_max / Y
+    slope_s = (2 * np.arange(1, Y + 1) - 1) * ds_bar  # m^S_y
+    q_gd = b.follower("q_gd", (J, T), lower=-np.inf, upper=np.inf)
+    q_se = b.follower("q_se", T, lower=rp.substation_q_min_mvar, upper=rp.substation_q_max_mvar)
+    p_line = b.follower("p", (T, L), lower=-np.inf, upper=np.inf)  # P_ij (sending end)
+    q_line = b.follower("q", (T, L), lower=-np.inf, upper=np.inf)  # Q_ij
+    vsq = b.follower("vsq", (T, N), lower=data.v_min_kv ** 2, upper=data.v_max_kv ** 2)
+    isq = b.follower("isq", (T, L), lower=0.0, upper=i_max ** 2)  # (82e-f)
+    dp = b.follower("dp", (T, L, Y), lower=0.0, upper=ds_bar)  # (79e-f)
+    dq = b.follower("dq", (T, L, Y), lower=0.0, upper=ds_bar)  # (79g-h)
+    p_plus = b.follower("p_plus", (T, L))  # (79i-l): >= 0
+    p_minus = b.follower("p_minus", (T, L))
+    q_plus = b.follower("q_plus", (T, L))
+    q_minus = b.follower("q_minus", (T, L))
+
+    sub_inj, dg_inj = _injections(net)
+    out_t, in_t = sp.kron(eye_t, start), sp.kron(eye_t, end)  # (T*N x T*L)
+    r_t, x_t = np.tile(net.r, T), np.tile(net.x, T)
+    # (82a) P balance: sum_ki P_ki - sum_ij (P_ij + R_ij I^sqr_ij) + P^se + P^gd = P^d
+    b.follower_constraint(in_t @ p_line.ravel() - out_t @ p_line.ravel()
+                          - out_t @ sp.diags(r_t) @ isq.ravel()
+                          + sub_inj @ p_se + dg_inj @ p_gd.ravel() == net.load.ravel(),
+                          name="p_balance")
+    # (82b) Q balance, with X_ij
+    b.follower_constraint(in_t @ q_line.ravel() - out_t @ q_line.ravel()
+                          - out_t @ sp.diags(x_t) @ isq.ravel()
+                          + sub_inj @ q_se + dg_inj @ q_gd.ravel() == net.qload.ravel(),
+                          name="q_balance")
+    # (82c) V^sqr_i - 2 (R P + X Q) - Z^2 I^sqr - V^sqr_j = 0
+    diff_t = sp.kron(eye_t, (start - end).T.tocsr())  # (T*L x T*N): +1 from, -1 to
+    z2_t = np.tile(net.z ** 2, T)
+    b.follower_constraint(diff_t @ vsq.ravel() - 2 * sp.diags(r_t) @ p_line.ravel()
+                          - 2 * sp.diags(x_t) @ q_line.ravel() - sp.diags(z2_t) @ isq.ravel()
+                          == np.zeros(T * L), name="voltage_drop")
+    # (82d) (V^nom)^2 I^sqr = sum_y m^S_y dP_y + sum_y m^S_y dQ_y
+    slope = sp.kron(sp.identity(T * L), sp.csr_matrix(slope_s[None, :]))
+    b.follower_constraint(rp.v_nominal_kv ** 2 * isq.ravel() - slope @ dp.ravel()
+                          - slope @ dq.ravel() == np.zeros(T * L), name="flow_squares")
+    # (79a-d) P+ - P- = P; P+ + P- = sum_y dP_y; the same for Q
+    ones_y = sp.kron(sp.identity(T * L), sp.csr_matrix(np.ones((1, Y))))
+    b.follower_constraint(p_plus.ravel() - p_minus.ravel() - p_line.ravel()
+                          == np.zeros(T * L), name="p_sign")
+    b.follower_constraint(p_plus.ravel() + p_minus.ravel() - ones_y @ dp.ravel()
+                          == np.zeros(T * L), name="p_blocks")
+    b.follower_constraint(q_plus.ravel() - q_minus.ravel() - q_line.ravel()
+                          == np.zeros(T * L), name="q_sign")
+    b.follower_constraint(q_plus.ravel() + q_minus.ravel() - ones_y @ dq.ravel()
+                          == np.zeros(T * L), name="q_blocks")
+    # DG capability polygon (73)/(82i,j,m,n) at fp: P_line = fp/sin(acos fp),
+    # Q_chord = (1 - fp)/sin(acos fp); (82n) read with the maximum P^gd (docs: the printed
+    # minimum would force P = Q = 0)
+    sin_phi = np.sqrt(1 - rp.power_factor ** 2)
+    p_coef, q_coef = rp.power_factor / sin_phi, (1 - rp.power_factor) / sin_phi
+    cap_jt = np.repeat(cap, T)
+    zeros = np.zeros(J * T)
+    b.follower_constraint(-p_gd.ravel() + p_coef * q_gd.ravel() <= zeros, name="cap_pf_upper")
+    b.follower_constraint(-p_gd.ravel() - p_coef * q_gd.ravel() <= zeros, name="cap_pf_lower")
+    b.follower_constraint(p_gd.ravel() + q_coef * q_gd.ravel() <= cap_jt, name="cap_chord_upper")
+    b.follower_constraint(p_gd.ravel() - q_coef * q_gd.ravel() <= cap_jt, name="cap_chord_lower")

@@ -110,12 +110,17 @@ def write_case(name: str, description: str, assumptions: list[str], data: DGCont
     lines += ["]", f"variants = {toml_value(variants or DEFAULT_VARIANTS)}",
               f"time_limit_s = {toml_value(DEFAULT_TIME_LIMIT_S)}", "", "[data]"]
     for key, value in data.model_dump().items():
-        if key != "stages" and value != []:  # a multistage case has no top-level blocks
+        # a multistage case has no top-level blocks; tables come after the plain keys
+        if key not in ("stages", "reactive_power") and value != [] and value is not None:
             lines.append(f"{key} = {toml_value(value)}")
     for stage in data.stages:  # an array of tables
         lines += ["", "[[data.stages]]"]
         lines += [f"{key} = {toml_value(value)}"
                   for key, value in stage.model_dump(exclude_none=True).items()]
+    if data.reactive_power:
+        lines += ["", "[data.reactive_power]"]
+        lines += [f"{key} = {toml_value(value)}"
+                  for key, value in data.reactive_power.model_dump().items()]
     (folder / f"{name}.toml").write_text("\n".join(lines) + "\n")
 
 
@@ -274,11 +279,75 @@ def case_85_multistage() -> tuple[DGContractData, list[str]]:
     return data, notes
 
 
+V_NOMINAL_KV = 10.0  # assumed: the middle of the 9-11 kV band (V^nom is not printed)
+HOURS_85_CH6 = [730.0, 730.0, 1825.0, 2555.0, 2920.0]  # printed, L3176
+
+
+def reactive_loads(shared: Path, n_buses: int) -> tuple[list[float], str]:
+    """Per-bus reactive load (MVAr, before scaling) from the same public data as the active
+    load, spread the same way."""
+    if n_buses == 34:
+        path = shared / DISTRIBUTION / "ieee34_loads_thesis_numbering.csv"
+        q = {int(r["thesis_bus"]): float(r["Q_total_kvar"]) for r in csv.DictReader(path.open())}
+        return ([q.get(k, 0.0) / 1000.0 for k in range(1, 35)],
+                "IEEE-34 spot + distributed Q per node summed over phases "
+                f"({sum(q.values()):.0f} kvar), in MVAr")
+    rows = list(csv.DictReader((shared / DISTRIBUTION / "case85_bus.csv").open()))
+    total = sum(float(r["Q_kvar_v2"]) for r in rows)
+    return ([0.0] + [total / 84 / 1000.0] * 84,
+            f"MATPOWER case85's total ({total:.0f} kvar, Q_kvar_v2) spread EQUALLY over "
+            "buses 2..85, as the active load")
+
+
+def case_pq(name: str, shared: Path) -> tuple[DGContractData, list[str]]:
+    """Chapter 6 (PQ model) on chapter 4's case ``name``: reactive loads, V 9.45-11 kV,
+    power factor 0.92; the 85-bus year in the printed blocks of 730/730/1825/2555/2920 h."""
+    year, assumptions = _chapter4_case(name)
+    q_base, q_how = reactive_loads(shared, year["n_buses"])
+    rp = {"base_load_mvar": q_base, "power_factor": 0.92, "v_nominal_kv": V_NOMINAL_KV,
+          "pwl_blocks": 20}
+    data = DGContractData(**(year | {"v_min_kv": 9.45, "reactive_power": rp}))
+    notes = [a for a in assumptions if not a.startswith(("DEFAULT RUN", "PUBLISHED"))]
+    notes += [
+        f"REACTIVE LOADS (reconstructed; Figures 50/56 not printed): {q_how}, times load_scale "
+        "and each block's level, like the active load",
+        "PQ MODEL (published, L3069/L3184): V in 9.45-11 kV, power factor 0.92 both ways, "
+        "Y = 20 blocks for P^2 + Q^2; (82n) read with the maximum output (the printed minimum "
+        "forces P = Q = 0, docs)",
+        f"V NOMINAL (assumed, not printed): {V_NOMINAL_KV} kV, the middle of the band; it sets "
+        "(V^nom)^2 I^sqr in (82d) and the block width Delta^S = V^nom I_max / Y",
+        "SUBSTATION Q (assumed, not printed): -100..100 MVAr (non-binding)",
+    ]
+    if name == "dg85":
+        data = data.model_copy(update={"block_hours": HOURS_85_CH6})
+        p_only = data.model_copy(update={"reactive_power": None, "v_min_kv": 9.0})
+        scale, how = calibrate(p_only, PAYMENT_WITHOUT_DG["dg85"])
+        data = data.model_copy(update={"load_scale": scale})
+        notes = [n for n in notes if not n.startswith(("LOAD BLOCKS", "LOAD SCALE"))]
+        notes += [
+            "LOAD BLOCKS (published durations, L3176; levels assumed as chapter 4's dg85): "
+            "730, 730, 1825, 2555, 2920 h at levels 1.0, 0.85, 0.7, 0.55, 0.4",
+            f"LOAD SCALE ({how}): load_scale = {scale:.8g}, by bisection on chapter 4's P "
+            "model (V from 9 kV) against Table 7's 'Sem GD' payment under these blocks: no "
+            "PQ no-DG payment is printed, and chapter 6 prints new load figures, so using "
+            "chapter 4's payment assumes the same active load",
+        ]
+    return data, notes
+
+
+PQ_CASES = {f"{source}_pq": source for source in
+            ("dg34_scenario_A", "dg34_scenario_B", "dg34_scenario_C", "dg85")}
+PQ_VARIANTS = ["enumeration"]
+PQ_RUN = ("DEFAULT RUN: `enumeration` (the exact oracle, one PQ LP per block per grid point); "
+          "the single-level MILPs run on the coarse test versions and with `--variant NAME`; "
+          "`thesis_dual` (chapter 6's printed dual) is not written yet: not_applicable")
+
 MULTISTAGE = {"dg34_multistage": (case_34_multistage, "34-bus feeder, three one-year stages "
                                   "(thesis chapter 5, Tables 8-11)"),
               "dg85_multistage": (case_85_multistage, "85-bus feeder, three one-year stages "
                                   "(thesis chapter 5, Tables 12-15)")}
-CASES = ("dg34_scenario_A", "dg34_scenario_B", "dg34_scenario_C", "dg85", *MULTISTAGE)
+CASES = ("dg34_scenario_A", "dg34_scenario_B", "dg34_scenario_C", "dg85", *MULTISTAGE,
+         *PQ_CASES)
 # the thesis's optimal contract prices per case (EUR/MWh, GD1, GD2[, GD3]): the follower is
 # re-solved at them (DGContractData.published_prices); where each is printed
 PUBLISHED_PRICES = {
@@ -288,6 +357,10 @@ PUBLISHED_PRICES = {
     "dg85": ([64.0, 65.0, 65.0], "Table 6, PC"),
     "dg34_multistage": ([76.0, 77.0], "Table 9"),
     "dg85_multistage": ([68.0, 68.0, 68.0], "Table 13"),
+    "dg34_scenario_A_pq": ([85.0, 82.0], "Table 17, A PQ"),
+    "dg34_scenario_B_pq": ([81.0, 78.0], "Table 17, B PQ"),
+    "dg34_scenario_C_pq": ([78.0, 71.0], "Table 17, C PQ"),
+    "dg85_pq": ([63.0, 63.0, 63.0], "Table 21, PC PQ"),
 }
 
 
@@ -316,6 +389,15 @@ def main(argv: list[str] | None = None) -> None:
     folder = REPOSITORY / "cases" / "dg_contract_pricing"
     folder.mkdir(exist_ok=True)
     for name in args.case or CASES:
+        if name in PQ_CASES:  # composed from the chapter-4 cases: run after them
+            data, notes = with_published_decision(name, *case_pq(PQ_CASES[name], args.shared))
+            data = data.model_copy(update={"reference_case": ""})
+            source = PQ_CASES[name]
+            description = (f"{source} with reactive power (thesis chapter 6, PQ model, "
+                           "Tables 16-24)")
+            write_case(name, description, notes + [PQ_RUN], data, folder, variants=PQ_VARIANTS)
+            print(name, "composed from", source)
+            continue
         if name in MULTISTAGE:  # composed from the chapter-4 cases: run after them
             make, description = MULTISTAGE[name]
             data, notes = with_published_decision(name, *make())

@@ -71,6 +71,10 @@ build_cvxpy = _refuse_thesis_dual("cvxpy")
 
 
 def build_pyomo(data: DGContractData, variant: str) -> BuiltModel:
+    if variant in THESIS_VARIANTS and data.reactive_power:
+        raise NotApplicable("the hand-written thesis dual is chapter 4's P model (with "
+                            "stages: chapter 5's); chapter 6's printed PQ dual (83)-(84) "
+                            "is not written yet")
     if variant in THESIS_VARIANTS:
         from gridbench_dg_contract_pricing.thesis_dual import build_thesis_dual
 
@@ -112,6 +116,13 @@ def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray) -> dic
             100 * energy[j] / (capacity[j] * net.hours.sum()))
         out[f"profit_{name}"] = float(profit_pv[j].sum())  # the horizon's present value
     out["profit_total"] = float(profit_pv.sum())  # the leader's objective
+    if data.reactive_power:  # Tables 20 and 24: energies per DG in kWh and kVArh
+        q_gd = problem.block("q_gd", y)
+        for j, name in enumerate(data.dg_names):
+            out[f"active_energy_{name}_kwh"] = float(1000 * energy[j])
+            out[f"reactive_energy_{name}_kvarh"] = float(1000 * q_gd[j] @ net.hours)
+        out["active_energy_total_kwh"] = float(1000 * energy.sum())
+        out["reactive_energy_total_kvarh"] = float(1000 * (q_gd @ net.hours).sum())
     if len(data.stages) > 1:  # chapter 5's tables: per stage, nominal, and present value
         p_se = problem.block("p_se", y)
         payment = net.weight * (net.rho * p_se + (x[:, None] * p_gd).sum(axis=0))

@@ -1,7 +1,8 @@
-"""dg_contract_pricing with stages (thesis chapter 5): the stage feature composes with the
-chapter-4 model (one stage of factor 1 is chapter 4), the present-value factors weight both
-levels, and the coarse multistage cases agree across the oracle, strong duality and the
-hand-written thesis dual (chapter 5's (56a-b): the dual's right-hand sides carry xi_e)."""
+"""dg_contract_pricing's features as case data: stages (thesis chapter 5: one stage of
+factor 1 is chapter 4, the present-value factors weight both levels, the coarse multistage
+cases agree across the oracle, strong duality and the hand-written thesis dual, whose
+right-hand sides carry xi_e as in (56a-b)), reactive power (chapter 6's PQ network), and the
+publication's decisions re-evaluated."""
 
 from __future__ import annotations
 
@@ -101,3 +102,32 @@ def test_full_cases_carry_the_thesis_prices(registry):
               "dg85": [64.0, 65.0, 65.0], "dg34_multistage": [76.0, 77.0]}
     for case, expected in prices.items():
         assert _case(registry, case).published_prices == expected
+
+
+def test_the_pq_model_agrees_across_methods_and_keeps_the_capability_polygon(registry, book):
+    runs = [("enumeration", "bilevel_oracle", "builtin"), ("strong_duality", "pyomo", "highs"),
+            ("thesis_dual", "pyomo", "highs")]
+    plan = plan_runs(registry, Selection(("dg_contract_pricing",), (), ("dg34_pq_small",)))
+    results = {(p.variant.name, p.backend, p.solver.name): execute(p, registry, book, 300.0)
+               for p in plan.runs if (p.variant.name, p.backend, p.solver.name) in runs}
+    oracle, strong = results[runs[0]], results[runs[1]]
+    assert oracle.status is Status.OPTIMAL and strong.status is Status.OPTIMAL
+    assert strong.quantities["profit_total"] == pytest.approx(
+        oracle.quantities["profit_total"], rel=1e-6)
+    assert strong.quantities["certified"] == 1.0
+    assert results[runs[2]].status is Status.NOT_APPLICABLE  # chapter 6's dual: not written
+    # every DG on or inside the polygon: |Q| <= P tan(acos 0.92)
+    q = oracle.quantities
+    tan_phi = np.tan(np.arccos(0.92))
+    for dg in ("gd1", "gd2"):
+        active, reactive = q[f"active_energy_{dg}_kwh"], q[f"reactive_energy_{dg}_kvarh"]
+        assert abs(reactive) <= tan_phi * active + 1e-6
+
+
+def test_without_dg_the_pq_follower_is_feasible(registry):
+    from bench.api import solve_follower
+
+    data = _case(registry, "dg34_pq_small")
+    problem = problem_from_data(data, with_dg=False)
+    result = solve_follower(problem, np.full(problem.n_x, data.price_min))
+    assert result.status == "optimal"

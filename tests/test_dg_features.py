@@ -107,7 +107,9 @@ def test_full_cases_carry_the_thesis_prices(registry):
 def test_the_pq_model_agrees_across_methods_and_keeps_the_capability_polygon(registry, book):
     runs = [("enumeration", "bilevel_oracle", "builtin"), ("strong_duality", "pyomo", "highs"),
             ("thesis_dual", "pyomo", "highs")]
-    plan = plan_runs(registry, Selection(("dg_contract_pricing",), (), ("dg34_pq_small",)))
+    plan = plan_runs(registry, Selection(("dg_contract_pricing",),
+                                         ("enumeration", "strong_duality", "thesis_dual"),
+                                         ("dg34_pq_small",)))
     results = {(p.variant.name, p.backend, p.solver.name): execute(p, registry, book, 300.0)
                for p in plan.runs if (p.variant.name, p.backend, p.solver.name) in runs}
     oracle, strong = results[runs[0]], results[runs[1]]

@@ -96,24 +96,29 @@ def _plain(text: str) -> str:
     return text.replace(" / ", " ").replace(" ", "").lower()
 
 
-def test_data_file_matches_the_reference_file_for_tables_2_to_7():
-    """thesis_tables.json and reference_results/dg_contract_pricing.toml hold the same numbers."""
+def test_data_file_matches_the_reference_file():
+    """thesis_tables.json and reference_results/dg_contract_pricing.toml hold the same numbers
+    (Tables 2-7: chapter 4; 8-15: chapter 5; 16-24: chapter 6), and the same seed lines
+    where the reference names one."""
     tables, checked, table_quantities = ThesisTables(), 0, 0
     for quantities in load_published().values():
         for printed in quantities.values():
-            m = re.match(r"Table (\d+), row ([^,(]+?)(?: \(bus \d+\))?(?:, column ([^(]+))?"
-                         r"(?: \(.*)?$", printed.where)
+            m = re.match(r"Table (\d+)(?: \(seed line (\d+)\))?, row ([^,(]+?)(?: \(bus \d+\))?"
+                         r"(?:, column ([^(]+))?(?: \(.*)?$", printed.where)
             if not m:
                 assert printed.where.startswith("text before Table 7")
                 continue
             table_quantities += 1
-            table, row, column = m.group(1), _plain(m.group(2)), _plain(m.group(3) or "")
+            table, line = m.group(1), m.group(2)
+            row, column = _plain(m.group(3)), _plain(m.group(4) or "")
             (cell,) = [c for (t, r, col), c in tables.cells.items()
                        if t == table and _plain(r) == row and _plain(col).startswith(column)]
             assert cell.value == pytest.approx(printed.value, abs=1e-9), printed.where
             assert cell.half == pytest.approx(printed.half), printed.where
+            if line:
+                assert cell.line == int(line), printed.where
             checked += 1
-    assert checked == table_quantities == 67
+    assert checked == table_quantities == 67 + 57 + 61
 
 
 def test_data_file_keeps_seed_lines_and_constants():

@@ -117,7 +117,10 @@ def test_the_pq_model_agrees_across_methods_and_keeps_the_capability_polygon(reg
     assert strong.quantities["profit_total"] == pytest.approx(
         oracle.quantities["profit_total"], rel=1e-6)
     assert strong.quantities["certified"] == 1.0
-    assert results[runs[2]].status is Status.NOT_APPLICABLE  # chapter 6's dual: not written
+    thesis = results[runs[2]]  # chapter 6's printed dual, by hand (thesis_dual_pq.py)
+    assert thesis.status is Status.OPTIMAL and thesis.quantities["certified"] == 1.0
+    assert thesis.quantities["profit_total"] == pytest.approx(
+        oracle.quantities["profit_total"], rel=1e-6)
     # every DG on or inside the polygon: |Q| <= P tan(acos 0.92)
     q = oracle.quantities
     tan_phi = np.tan(np.arccos(0.92))
@@ -133,3 +136,25 @@ def test_without_dg_the_pq_follower_is_feasible(registry):
     problem = problem_from_data(data, with_dg=False)
     result = solve_follower(problem, np.full(problem.n_x, data.price_min))
     assert result.status == "optimal"
+
+
+def test_chapter_6s_printed_rows_give_wrong_answers(registry):
+    """Two printed rows of chapter 6 cannot be what was solved: (82n) with the minimum output
+    switches every DG off; (83) with mu-underline breaks strong duality and lets the MILP
+    claim a profit the follower would never allow (the readings give the oracle's 342,516)."""
+    from bench.records import SolveLimits
+    from gridbench_dg_contract_pricing.models import KIT
+    from gridbench_dg_contract_pricing.thesis_dual_pq import build_thesis_dual_pq
+
+    data = _case(registry, "dg34_pq_small")
+    backend, solver = registry.backends["pyomo"], registry.solvers[("pyomo", "highs")]
+
+    def profit(printed: frozenset[str]) -> float:
+        built = build_thesis_dual_pq(data, KIT.problem(data), True, printed)
+        outcome = backend.solve(built.native, solver, SolveLimits(time_limit_s=120))
+        assert outcome.status is Status.OPTIMAL
+        return outcome.objective
+
+    assert profit(frozenset()) == pytest.approx(342516.0, rel=1e-6)
+    assert profit(frozenset({"82n"})) == pytest.approx(0.0, abs=1e-3)
+    assert profit(frozenset({"83mu"})) == pytest.approx(919800.0, rel=1e-6)

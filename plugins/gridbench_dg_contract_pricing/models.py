@@ -72,9 +72,10 @@ build_cvxpy = _refuse_thesis_dual("cvxpy")
 
 def build_pyomo(data: DGContractData, variant: str) -> BuiltModel:
     if variant in THESIS_VARIANTS and data.reactive_power:
-        raise NotApplicable("the hand-written thesis dual is chapter 4's P model (with "
-                            "stages: chapter 5's); chapter 6's printed PQ dual (83)-(84) "
-                            "is not written yet")
+        from gridbench_dg_contract_pricing.thesis_dual_pq import build_thesis_dual_pq
+
+        return build_thesis_dual_pq(data, KIT.problem(data),
+                                    strengthened=variant == THESIS_DUAL)
     if variant in THESIS_VARIANTS:
         from gridbench_dg_contract_pricing.thesis_dual import build_thesis_dual
 

@@ -19,8 +19,16 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from bench.api import BuiltModel, Solution
+from bench.api import BuiltModel
 from gridbench_dg_contract_pricing.data import DGContractData, network_of
+from gridbench_dg_contract_pricing.thesis_milp import (
+    add_price_expansion,
+    add_price_variables,
+    add_strong_duality_and_objective,
+    built_model,
+    price_of,
+    values,
+)
 
 
 def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) -> BuiltModel:
@@ -51,7 +59,6 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
     Pgd_min = {j: float(min(data.dg_min_mw[j], data.dg_capacity_mw[j])) for j in J}
     Pse_max, Pse_min = data.substation_max_mw, 0.0
     c = {(j, t): float(net.cost[j, t]) for j in J for t in T}
-    Cmin, Cmax = min(C.values()), max(C.values())
 
     m = pyo.ConcreteModel("dg_thesis_dual")
     R_ = pyo.Reals
@@ -71,11 +78,10 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
     m.Im = pyo.Var(L, T, within=R_)
     m.DI = pyo.Var(L, T, P, within=R_)
     # ---- leader: binary expansion (42)
-    m.x = pyo.Var(J, Qs, within=pyo.Binary)
-    m.CP = pyo.Var(J, T, Qs, within=R_)
+    add_price_variables(m, J, T, C)
 
     def Cp(j):
-        return pyo.quicksum(C[q] * m.x[j, q] for q in Qs)
+        return price_of(m, C, j)
 
     # ---- primal rows (37a)-(37l), (29a)-(29e), (33a)-(33g)
     m.c37a = pyo.Constraint(N, T, rule=lambda m, i, t: (
@@ -172,21 +178,9 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
                             -m.pi[to[ij], t] + m.lam[ij, t] - m.alpha[ij, t] == 0)
 
     # ---- (42) linearisation of Cp_j x P_gd
-    m.e42a_lo = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q:
-                               Cmin * Pgd_min[j] * m.x[j, q] <= m.CP[j, t, q])
-    m.e42a_hi = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q:
-                               m.CP[j, t, q] <= Cmax * Pgd_max[j] * m.x[j, q])
-    m.e42b_lo = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q: Cmin * Pgd_min[j]
-                               * (1 - m.x[j, q]) <= C[q] * m.Pgd[j, t] - m.CP[j, t, q])
-    m.e42b_hi = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q: C[q] * m.Pgd[j, t]
-                               - m.CP[j, t, q] <= Cmax * Pgd_max[j] * (1 - m.x[j, q]))
-    m.e42c = pyo.Constraint(J, rule=lambda m, j: pyo.quicksum(m.x[j, q] for q in Qs) == 1)
+    add_price_expansion(m, J, T, C, Pgd_min, Pgd_max)
 
     # ---- (44) strong duality: primal cost (linearised) = dual objective (38), per block t
-    def primal_cost_block(t):
-        return dt[t] * rho_price[t] * m.Pse[t] + pyo.quicksum(dt[t] * m.CP[j, t, q]
-                                                             for j in J for q in Qs)
-
     def dual_objective_block(t):
         return (
             pyo.quicksum(Pd[i, t] * m.pi[i, t] - Vmin ** 2 * m.rho[i, t]
@@ -199,55 +193,31 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
                            for j in J)
             + Pse_max * m.delta_bar[t] - Pse_min * m.delta_und[t])
 
-    if strengthened:
-        # (44) per load block: the lower level separates by block, each block's duality gap
-        # is >= 0, so the printed sum over t is 0 exactly when every block's is
-        m.e44 = pyo.Constraint(T, rule=lambda m, t: primal_cost_block(t)
-                               == dual_objective_block(t))
-        # (42e): with (42c) binary, CP_jtq = C_q P_jt x_jq, hence sum_q CP_jtq / C_q = P_jt
-        m.e42e = pyo.Constraint(J, T, rule=lambda m, j, t: pyo.quicksum(
-            m.CP[j, t, q] / C[q] for q in Qs) == m.Pgd[j, t])
-    else:  # (44) as printed: one row summed over the blocks
-        m.e44 = pyo.Constraint(expr=pyo.quicksum(primal_cost_block(t) for t in T)
-                               == pyo.quicksum(dual_objective_block(t) for t in T))
-    # ---- (43) leader objective
-    m.obj = pyo.Objective(expr=pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for t in T
-                                            for q in Qs)
-                          - pyo.quicksum(dt[t] * c[j, t] * m.Pgd[j, t] for j in J for t in T),
-                          sense=pyo.maximize)
+    # (44) per load block when strengthened (with (42e) sum_q CP_jtq / C_q = P_jt), else as
+    # printed; (43) the leader's objective
+    add_strong_duality_and_objective(m, J, T, C, dt, rho_price, c, dual_objective_block,
+                                     strengthened)
 
-    size = {"n_vars": float(m.nvariables()),
-            "n_binaries": float(len(J) * len(Qs)),
-            "n_constraints": float(m.nconstraints())}
-
-    def extract() -> Solution:
-        def arr(var, shape, order):
-            out = np.full(shape, np.nan)
-            for idx in np.ndindex(*shape):
-                value = var[order(idx)].value
-                out[idx] = np.nan if value is None else value
-            return out
-
+    def blocks() -> dict[str, np.ndarray]:
         Tn, Nn, Ln, Jn, Pn = net.n_block, net.n_bus, net.n_line, net.n_dg, data.pwl_blocks
-        y = np.full(problem.n_y, np.nan)
-        blocks = {
-            "p_gd": arr(m.Pgd, (Jn, Tn), lambda ix: ix),
-            "p_se": arr(m.Pse, (Tn,), lambda ix: ix[0]),
-            "p_from": arr(m.Pde, (Tn, Ln), lambda ix: (ix[1], ix[0])),
-            "p_to": arr(m.Ppara, (Tn, Ln), lambda ix: (ix[1], ix[0])),
-            "v": arr(m.V, (Tn, Nn), lambda ix: (ix[1], ix[0])),
-            "dv": arr(m.DV, (Tn, Nn, Pn), lambda ix: (ix[1], ix[0], ix[2] + 1)),
-            "i": arr(m.I, (Tn, Ln), lambda ix: (ix[1], ix[0])),
-            "i_plus": arr(m.Ip, (Tn, Ln), lambda ix: (ix[1], ix[0])),
-            "i_minus": arr(m.Im, (Tn, Ln), lambda ix: (ix[1], ix[0])),
-            "di": arr(m.DI, (Tn, Ln, Pn), lambda ix: (ix[1], ix[0], ix[2] + 1)),
-        }
-        for name, values in blocks.items():
-            problem.set_block(name, y, values)
-        x = np.array([sum(C[q] * (m.x[j, q].value or 0.0) for q in Qs) for j in J])
-        # the binaries come back within the solver's integrality tolerance: snap to the grid
-        x = np.array([net.grid[np.argmin(abs(net.grid - v))] for v in x])
-        return Solution({"x": x, "y": y} | {key: np.array(v) for key, v in size.items()},
-                        None)
 
-    return BuiltModel(m, extract)
+        def swap(ix):  # (t, line or bus) -> the Pyomo index (line or bus, t)
+            return ix[1], ix[0]
+
+        def swap3(ix):  # (t, line or bus, p) -> (line or bus, t, p), p from 1
+            return ix[1], ix[0], ix[2] + 1
+
+        return {
+            "p_gd": values(m.Pgd, (Jn, Tn), lambda ix: ix),
+            "p_se": values(m.Pse, (Tn,), lambda ix: ix[0]),
+            "p_from": values(m.Pde, (Tn, Ln), swap),
+            "p_to": values(m.Ppara, (Tn, Ln), swap),
+            "v": values(m.V, (Tn, Nn), swap),
+            "dv": values(m.DV, (Tn, Nn, Pn), swap3),
+            "i": values(m.I, (Tn, Ln), swap),
+            "i_plus": values(m.Ip, (Tn, Ln), swap),
+            "i_minus": values(m.Im, (Tn, Ln), swap),
+            "di": values(m.DI, (Tn, Ln, Pn), swap3),
+        }
+
+    return built_model(m, problem, net.grid, C, J, blocks)

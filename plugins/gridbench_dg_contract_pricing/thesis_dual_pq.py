@@ -18,8 +18,16 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from bench.api import BuiltModel, Solution
+from bench.api import BuiltModel
 from gridbench_dg_contract_pricing.data import DGContractData, network_of
+from gridbench_dg_contract_pricing.thesis_milp import (
+    add_price_expansion,
+    add_price_variables,
+    add_strong_duality_and_objective,
+    built_model,
+    price_of,
+    values,
+)
 
 
 def build_thesis_dual_pq(data: DGContractData, problem, strengthened: bool = True,
@@ -58,7 +66,6 @@ def build_thesis_dual_pq(data: DGContractData, problem, strengthened: bool = Tru
     Pse_max, Pse_min = data.substation_max_mw, 0.0
     Qse_max, Qse_min = rp.substation_q_max_mvar, rp.substation_q_min_mvar
     c = {(j, t): float(net.cost[j, t]) for j in J for t in T}
-    Cmax = max(C.values())
 
     m = pyo.ConcreteModel("dg_thesis_dual_pq")
     R_, NP = pyo.Reals, pyo.NonPositiveReals
@@ -78,11 +85,10 @@ def build_thesis_dual_pq(data: DGContractData, problem, strengthened: bool = Tru
     m.Qp = pyo.Var(L, T, within=R_)
     m.Qm = pyo.Var(L, T, within=R_)
     # ---- leader: binary expansion (87)
-    m.x = pyo.Var(J, Qs, within=pyo.Binary)
-    m.CP = pyo.Var(J, T, Qs, within=R_)
+    add_price_variables(m, J, T, C)
 
     def Cp(j):
-        return pyo.quicksum(C[q] * m.x[j, q] for q in Qs)
+        return price_of(m, C, j)
 
     # ---- primal rows (82a)-(82p)
     m.c82a = pyo.Constraint(N, T, rule=lambda m, i, t: (
@@ -201,20 +207,9 @@ def build_thesis_dual_pq(data: DGContractData, problem, strengthened: bool = Tru
                             -m.eta[ij, t] + m.theta[ij, t] - m.iota_und[ij, t] == 0)
 
     # ---- (87)-(89): linearisation of Cp_j x P^gd_jt (P^gd in [0, P-bar] by the polygon)
-    m.e89a_lo = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q: 0 <= m.CP[j, t, q])
-    m.e89a_hi = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q:
-                               m.CP[j, t, q] <= Cmax * Pgd_max[j] * m.x[j, q])
-    m.e89b_lo = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q:
-                               0 <= C[q] * m.Pgd[j, t] - m.CP[j, t, q])
-    m.e89b_hi = pyo.Constraint(J, T, Qs, rule=lambda m, j, t, q: C[q] * m.Pgd[j, t]
-                               - m.CP[j, t, q] <= Cmax * Pgd_max[j] * (1 - m.x[j, q]))
-    m.e87c = pyo.Constraint(J, rule=lambda m, j: pyo.quicksum(m.x[j, q] for q in Qs) == 1)
+    add_price_expansion(m, J, T, C, dict.fromkeys(J, 0.0), Pgd_max)
 
     # ---- (91) strong duality: primal cost (linearised) = dual objective (83)
-    def primal_cost_block(t):
-        return dt[t] * rho_price[t] * m.Pse[t] + pyo.quicksum(dt[t] * m.CP[j, t, q]
-                                                             for j in J for q in Qs)
-
     def dual_objective_block(t):
         # (83)'s Delta^S term: mu-bar (reading) or the printed mu-underline
         mu = m.mu_und if "83mu" in printed else m.mu_bar
@@ -228,56 +223,30 @@ def build_thesis_dual_pq(data: DGContractData, problem, strengthened: bool = Tru
             + Pse_max * m.delta_bar[t] - Pse_min * m.delta_und[t]
             + Qse_max * m.kappa_bar[t] - Qse_min * m.kappa_und[t])
 
-    if strengthened:
-        m.e91 = pyo.Constraint(T, rule=lambda m, t: primal_cost_block(t)
-                               == dual_objective_block(t))
-        m.e89e = pyo.Constraint(J, T, rule=lambda m, j, t: pyo.quicksum(
-            m.CP[j, t, q] / C[q] for q in Qs) == m.Pgd[j, t])
-    else:  # (91) as printed: one row summed over the blocks
-        m.e91 = pyo.Constraint(expr=pyo.quicksum(primal_cost_block(t) for t in T)
-                               == pyo.quicksum(dual_objective_block(t) for t in T))
-    # ---- (90) leader objective
-    m.obj = pyo.Objective(expr=pyo.quicksum(dt[t] * m.CP[j, t, q] for j in J for t in T
-                                            for q in Qs)
-                          - pyo.quicksum(dt[t] * c[j, t] * m.Pgd[j, t] for j in J for t in T),
-                          sense=pyo.maximize)
+    # (91) per block when strengthened (with sum_q CP_jtq / C_q = P_jt), else as printed;
+    # (90) the leader's objective
+    add_strong_duality_and_objective(m, J, T, C, dt, rho_price, c, dual_objective_block,
+                                     strengthened)
 
-    size = {"n_vars": float(m.nvariables()), "n_binaries": float(len(J) * len(Qs)),
-            "n_constraints": float(m.nconstraints())}
-
-    def extract() -> Solution:
-        def arr(var, shape, order):
-            out = np.full(shape, np.nan)
-            for idx in np.ndindex(*shape):
-                value = var[order(idx)].value
-                out[idx] = np.nan if value is None else value
-            return out
-
+    def blocks() -> dict[str, np.ndarray]:
         Tn, Nn, Ln, Jn, Yn = (net.n_block, net.n_bus, net.n_line, net.n_dg, rp.pwl_blocks)
-        def swap(ix):  # (t, line) -> the Pyomo index (line, t)
+
+        def swap(ix):  # (t, line or bus) -> the Pyomo index (line or bus, t)
             return ix[1], ix[0]
 
         def swap3(ix):  # (t, line, y) -> (line, t, y), y from 1
             return ix[1], ix[0], ix[2] + 1
 
-        y = np.full(problem.n_y, np.nan)
-        blocks = {
-            "p_gd": arr(m.Pgd, (Jn, Tn), lambda ix: ix),
-            "p_se": arr(m.Pse, (Tn,), lambda ix: ix[0]),
-            "q_gd": arr(m.Qgd, (Jn, Tn), lambda ix: ix),
-            "q_se": arr(m.Qse, (Tn,), lambda ix: ix[0]),
-            "p": arr(m.P, (Tn, Ln), swap), "q": arr(m.Q, (Tn, Ln), swap),
-            "vsq": arr(m.Vsqr, (Tn, Nn), swap), "isq": arr(m.Isqr, (Tn, Ln), swap),
-            "dp": arr(m.DP, (Tn, Ln, Yn), swap3), "dq": arr(m.DQ, (Tn, Ln, Yn), swap3),
-            "p_plus": arr(m.Pp, (Tn, Ln), swap), "p_minus": arr(m.Pm, (Tn, Ln), swap),
-            "q_plus": arr(m.Qp, (Tn, Ln), swap), "q_minus": arr(m.Qm, (Tn, Ln), swap),
+        return {
+            "p_gd": values(m.Pgd, (Jn, Tn), lambda ix: ix),
+            "p_se": values(m.Pse, (Tn,), lambda ix: ix[0]),
+            "q_gd": values(m.Qgd, (Jn, Tn), lambda ix: ix),
+            "q_se": values(m.Qse, (Tn,), lambda ix: ix[0]),
+            "p": values(m.P, (Tn, Ln), swap), "q": values(m.Q, (Tn, Ln), swap),
+            "vsq": values(m.Vsqr, (Tn, Nn), swap), "isq": values(m.Isqr, (Tn, Ln), swap),
+            "dp": values(m.DP, (Tn, Ln, Yn), swap3), "dq": values(m.DQ, (Tn, Ln, Yn), swap3),
+            "p_plus": values(m.Pp, (Tn, Ln), swap), "p_minus": values(m.Pm, (Tn, Ln), swap),
+            "q_plus": values(m.Qp, (Tn, Ln), swap), "q_minus": values(m.Qm, (Tn, Ln), swap),
         }
-        for name, values in blocks.items():
-            problem.set_block(name, y, values)
-        x = np.array([sum(C[q] * (m.x[j, q].value or 0.0) for q in Qs) for j in J])
-        # the binaries come back within the solver's integrality tolerance: snap to the grid
-        x = np.array([net.grid[np.argmin(abs(net.grid - v))] for v in x])
-        return Solution({"x": x, "y": y} | {key: np.array(v) for key, v in size.items()},
-                        None)
 
-    return BuiltModel(m, extract)
+    return built_model(m, problem, net.grid, C, J, blocks)

@@ -27,6 +27,7 @@ from gridbench_dg_contract_pricing.thesis_milp import (
     add_strong_duality_and_objective,
     built_model,
     price_of,
+    symbols,
     values,
 )
 
@@ -37,28 +38,17 @@ def build_thesis_dual(data: DGContractData, problem, strengthened: bool = True) 
     net = network_of(data)
     T, N, L, J, P = (range(net.n_block), range(net.n_bus), range(net.n_line),
                      range(net.n_dg), range(1, data.pwl_blocks + 1))
-    Qs = range(len(net.grid))
-    C = {q: float(net.grid[q]) for q in Qs}
-    dt = {t: float(net.weight[t]) for t in T}  # xi_e Delta_t (ch. 5, 56a-b); ch. 4: Delta_t
-    rho_price = {t: float(net.rho[t]) for t in T}
-    R = {ij: float(net.r[ij]) for ij in L}
+    # dt is xi_e Delta_t (chapter 5's 56a-b; chapter 4: Delta_t)
+    C, dt, rho_price, R, frm, to, out_lines, in_lines, dg_at, k, Pd, Pgd_max, c = \
+        symbols(net, data)
     Z = {ij: float(net.z[ij]) for ij in L}
-    frm = {ij: int(net.frm[ij]) for ij in L}
-    to = {ij: int(net.to[ij]) for ij in L}
-    out_lines = {i: [ij for ij in L if frm[ij] == i] for i in N}
-    in_lines = {i: [ij for ij in L if to[ij] == i] for i in N}
-    dg_at = {i: [j for j in J if int(net.dg_bus[j]) == i] for i in N}
-    k = net.sub
-    Pd = {(i, t): float(net.load[t, i]) for i in N for t in T}
     Vmin, Vmax = data.v_min_kv, data.v_max_kv
     Imax = data.current_limit_ka
     dV_bar, dI_bar = net.dv_bar, net.di_bar
     mV = {p: float(net.slope_v[p - 1]) for p in P}
     mI = {p: float(net.slope_i[p - 1]) for p in P}
-    Pgd_max = {j: float(data.dg_capacity_mw[j]) for j in J}
     Pgd_min = {j: float(min(data.dg_min_mw[j], data.dg_capacity_mw[j])) for j in J}
     Pse_max, Pse_min = data.substation_max_mw, 0.0
-    c = {(j, t): float(net.cost[j, t]) for j in J for t in T}
 
     m = pyo.ConcreteModel("dg_thesis_dual")
     R_ = pyo.Reals

@@ -26,6 +26,7 @@ from gridbench_dg_contract_pricing.thesis_milp import (
     add_strong_duality_and_objective,
     built_model,
     price_of,
+    symbols,
     values,
 )
 
@@ -36,20 +37,11 @@ def build_thesis_dual_pq(data: DGContractData, problem, strengthened: bool = Tru
     rp = data.reactive_power
     T, N, L, J = range(net.n_block), range(net.n_bus), range(net.n_line), range(net.n_dg)
     Ys = range(1, rp.pwl_blocks + 1)
-    Qs = range(len(net.grid))
-    C = {q: float(net.grid[q]) for q in Qs}
-    dt = {t: float(net.weight[t]) for t in T}  # xi_e Delta_t (stages compose)
-    rho_price = {t: float(net.rho[t]) for t in T}
-    R = {ij: float(net.r[ij]) for ij in L}
+    # dt is xi_e Delta_t (stages compose)
+    C, dt, rho_price, R, frm, to, out_lines, in_lines, dg_at, k, Pd, Pgd_max, c = \
+        symbols(net, data)
     X = {ij: float(net.x[ij]) for ij in L}
     Z2 = {ij: float(net.z[ij]) ** 2 for ij in L}
-    frm = {ij: int(net.frm[ij]) for ij in L}
-    to = {ij: int(net.to[ij]) for ij in L}
-    out_lines = {i: [ij for ij in L if frm[ij] == i] for i in N}
-    in_lines = {i: [ij for ij in L if to[ij] == i] for i in N}
-    dg_at = {i: [j for j in J if int(net.dg_bus[j]) == i] for i in N}
-    k = net.sub
-    Pd = {(i, t): float(net.load[t, i]) for i in N for t in T}
     Qd = {(i, t): float(net.qload[t, i]) for i in N for t in T}
     Vmin2, Vmax2 = data.v_min_kv ** 2, data.v_max_kv ** 2
     Imax2 = data.current_limit_ka ** 2
@@ -59,13 +51,11 @@ def build_thesis_dual_pq(data: DGContractData, problem, strengthened: bool = Tru
     sin_phi = float(np.sqrt(1 - rp.power_factor ** 2))
     Pcoef = rp.power_factor / sin_phi  # P-bar = P-underline (fp-bar = fp-underline)
     Qcoef = (1 - rp.power_factor) / sin_phi  # Q-bar = Q-underline
-    Pgd_max = {j: float(data.dg_capacity_mw[j]) for j in J}
     # (82n)'s right-hand side: the maximum output (reading), or the printed minimum
     chord_lower_rhs = {j: (float(data.dg_min_mw[j]) if "82n" in printed else Pgd_max[j])
                        for j in J}
     Pse_max, Pse_min = data.substation_max_mw, 0.0
     Qse_max, Qse_min = rp.substation_q_max_mvar, rp.substation_q_min_mvar
-    c = {(j, t): float(net.cost[j, t]) for j in J for t in T}
 
     m = pyo.ConcreteModel("dg_thesis_dual_pq")
     R_, NP = pyo.Reals, pyo.NonPositiveReals

@@ -7,11 +7,51 @@ for symbol with the thesis."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import astuple, dataclass
 
 import numpy as np
 import pyomo.environ as pyo
 
 from bench.api import BuiltModel, Solution
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """The case data as the thesis's symbols, by index (what both chapters' rows read)."""
+
+    C: dict[int, float]  # the price grid C_q
+    dt: dict[int, float]  # xi_e Delta_t (chapter 4: Delta_t)
+    rho_price: dict[int, float]  # wholesale price per block
+    R: dict[int, float]
+    frm: dict[int, int]  # line ij: i
+    to: dict[int, int]  # line ij: j
+    out_lines: dict[int, list[int]]  # lines ij leaving bus i
+    in_lines: dict[int, list[int]]  # lines ki entering bus i
+    dg_at: dict[int, list[int]]  # DGs at bus i
+    k: int  # the substation bus
+    Pd: dict[tuple[int, int], float]  # active load (bus, block)
+    Pgd_max: dict[int, float]
+    c: dict[tuple[int, int], float]  # DG production cost (DG, block)
+
+    def __iter__(self):
+        return iter(astuple(self))
+
+
+def symbols(net, data) -> Symbols:
+    T, N, L, J = range(net.n_block), range(net.n_bus), range(net.n_line), range(net.n_dg)
+    frm = {ij: int(net.frm[ij]) for ij in L}
+    to = {ij: int(net.to[ij]) for ij in L}
+    return Symbols(
+        C={q: float(v) for q, v in enumerate(net.grid)},
+        dt={t: float(net.weight[t]) for t in T},
+        rho_price={t: float(net.rho[t]) for t in T},
+        R={ij: float(net.r[ij]) for ij in L}, frm=frm, to=to,
+        out_lines={i: [ij for ij in L if frm[ij] == i] for i in N},
+        in_lines={i: [ij for ij in L if to[ij] == i] for i in N},
+        dg_at={i: [j for j in J if int(net.dg_bus[j]) == i] for i in N},
+        k=net.sub, Pd={(i, t): float(net.load[t, i]) for i in N for t in T},
+        Pgd_max={j: float(data.dg_capacity_mw[j]) for j in J},
+        c={(j, t): float(net.cost[j, t]) for j in J for t in T})
 
 
 def price_of(m: pyo.ConcreteModel, C: Mapping[int, float], j: int):

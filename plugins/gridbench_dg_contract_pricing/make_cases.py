@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import csv
 import re
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
+from bench.api import read_toml
 from gridbench_dg_contract_pricing.data import DGContractData, problem_from_data
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -218,8 +218,7 @@ MULTISTAGE_RUN = (
 
 
 def _chapter4_case(name: str) -> tuple[dict, list[str]]:
-    raw = tomllib.loads((REPOSITORY / "cases" / "dg_contract_pricing" / f"{name}.toml")
-                        .read_text())
+    raw = read_toml(REPOSITORY / "cases" / "dg_contract_pricing" / f"{name}.toml")
     return raw["data"], raw["case"]["assumptions"]
 
 

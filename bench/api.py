@@ -16,7 +16,8 @@ Groups: hooks (``hookimpl``); records (``Formulation``, ``Variant``, ``CaseSourc
 plugin command (``load_registry``, ``ReferenceBook``, ``PlannedRun``, ``execute``); and the
 linear-bilevel kit (``BilevelKit``, ``BILEVEL_QUANTITIES``, ``BilevelBuilder``,
 ``BilevelProblem``, ``LinExpr``, ``BoundOptions``, ``standard_variants``, ``ORACLE_BACKEND``,
-``certify``, ``solve_exact``, ``optimistic_response``, ``solve_follower``, ``OracleResult``,
+``certify``, ``solve_exact``, ``optimistic_response``, ``solve_follower``, ``stack_follower``
+(the follower in min form with its bounds stacked: the engine's dual), ``OracleResult``,
 ``OPTIMALITY_TOL``).
 """
 
@@ -67,7 +68,8 @@ _WHERE: dict[str, str] = {
     "certify": "bench.bilevel.certify",
     **dict.fromkeys(("solve_exact", "optimistic_response", "OracleResult", "OPTIMALITY_TOL"),
                     "bench.bilevel.oracle"),
-    "solve_follower": "bench.bilevel.dual",
+    **dict.fromkeys(("solve_follower", "stack_follower", "StackedFollower"),
+                    "bench.bilevel.dual"),
 }
 
 __all__ = sorted(_WHERE)

@@ -38,6 +38,10 @@ class CaseHeader(BaseModel):
     # a run of this case that ends at its time limit is expected (e.g. a case kept to show
     # that a method does not finish); otherwise such a run fails. Say why in assumptions
     time_limit_expected: bool = False
+    # the published values this case's reconstructed data were fitted to, each as
+    # "quantity = value (table cell)": their reference checks report verdict "calibrated"
+    # (reference entries with calibrated = true), never "pass"
+    calibrated_on: list[str] = []
 
 
 def non_finite(value: Any, where: str = "", allowed: frozenset[str] = frozenset()
@@ -179,6 +183,7 @@ def load_case(source: CaseSource, formulation: Formulation) -> Case:
         variants=tuple(header.variants),
         time_limit_s=header.time_limit_s,
         time_limit_expected=header.time_limit_expected,
+        calibrated_on=tuple(header.calibrated_on),
         data=data,
         origin=source.origin,
     )

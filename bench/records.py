@@ -68,6 +68,9 @@ class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     DEVIATION = "deviation"  # a documented mismatch with a published value: a finding
+    # a published value the reconstructed data were fitted to: reported with its error,
+    # never counted as reproduced (the case file names it among its calibration targets)
+    CALIBRATED = "calibrated"
 
 
 class Fidelity(StrEnum):
@@ -123,6 +126,8 @@ class Case:
     # seconds per solve when the user gives no --time-limit (a case measured to need longer)
     time_limit_s: float | None = None
     time_limit_expected: bool = False  # ending at the time limit is not a failure here
+    # published values the data were fitted to ("quantity = value (table cell)")
+    calibrated_on: tuple[str, ...] = ()
 
     def runs_by_default(self, variant: str, backend: str, solver: str) -> bool:
         """Whether a run without --variant includes this combination on this case."""

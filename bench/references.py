@@ -63,6 +63,9 @@ class QuantityEntry(_Labelled):
     value: float
     unit: str
     where: str  # table, cell or line of the seed document
+    # the case's reconstructed data were fitted to this value (its case file names it): a
+    # check reports its error with verdict "calibrated", never "pass"
+    calibrated: bool = False
 
 
 class ReferenceGroup(_Labelled):
@@ -115,6 +118,7 @@ class Reference:
     note: str
     source: str = ""
     origin: str = ""  # the reference file, for messages
+    calibrated: bool = False  # the case's data were fitted to this value
 
     @property
     def label(self) -> str:
@@ -193,7 +197,8 @@ def load_references(paths: list[Path]) -> ReferenceBook:
                     book.references.append(Reference(
                         parsed.formulation, group.case, variant, quantity, entry.value,
                         entry.unit, tolerance, parsed.seed, entry.where, fidelity, note,
-                        mismatch, entry.note or group.note, group.source, str(path)))
+                        mismatch, entry.note or group.note, group.source, str(path),
+                        entry.calibrated))
         for derived in parsed.derived:
             fidelity, tolerance, note, mismatch = _resolve(derived, None, str(path), derived.name)
             for variant in derived.variants:

@@ -92,14 +92,16 @@ def summary_line(summary: dict[str, Any]) -> str:
     if "published_planned" in summary:
         published = (f"; published values checked: {summary['published_checked']} of "
                      f"{summary['published_planned']} planned")
+    calibrated = (f", {summary['calibrated']} calibrated (fitted to, not reproduced)"
+                  if summary.get("calibrated") else "")
     invalid = (f"; {summary['invalid_cases']} invalid case(s) not run"
                if summary.get("invalid_cases") else "")
     if summary.get("invalid_references"):
         invalid += (f"; {summary['invalid_references']} invalid reference file(s): their "
                     "formulations not run")
     return (f"{verdict}: {summary['runs']} runs ({statuses}); checks: {summary['passed']} passed, "
-            f"{summary['failed']} failed{documented}, {summary['deviations']} deviations "
-            f"of {summary['checks']}{published}{invalid}")
+            f"{summary['failed']} failed{documented}, {summary['deviations']} deviations"
+            f"{calibrated} of {summary['checks']}{published}{invalid}")
 
 
 def markdown_report(doc: dict[str, Any]) -> str:
@@ -118,6 +120,11 @@ def markdown_report(doc: dict[str, Any]) -> str:
               runs_table(runs, "github"), ""]
     failing = checks_table(runs, {"fail", "deviation"}, tablefmt="github")
     lines += ["## Checks that did not pass", "", failing or "None.", ""]
+    calibrated = checks_table(runs, {"calibrated"}, tablefmt="github")
+    if calibrated:
+        lines += ["## Published values the data were fitted to", "",
+                  "Each case file names these among its calibration targets: their errors "
+                  "measure the fit, not a reproduction.", "", calibrated, ""]
     errors = [r for r in runs if r["status"] == "error"]
     if errors:
         lines += ["## Errors", ""] + [f"- {run_label(r)}: {r['message']}" for r in errors] + [""]

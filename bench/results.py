@@ -173,6 +173,7 @@ def summarise(results: list[RunResult], derived: list[DerivedResult], *,
         "failed": verdicts.get(str(Verdict.FAIL), 0) - expected,
         "expected_failures": expected,
         "deviations": verdicts.get(str(Verdict.DEVIATION), 0),
+        "calibrated": verdicts.get(str(Verdict.CALIBRATED), 0),
         "failed_runs": len(failed_runs) + sum(d.check.verdict is Verdict.FAIL for d in derived),
         "ok": (not failed_runs and not any(d.check.verdict is Verdict.FAIL for d in derived)
                and not interrupted and (planned is None or planned == len(results))

@@ -130,9 +130,11 @@ def test_the_pq_model_agrees_across_methods_and_keeps_the_capability_polygon(reg
 
 
 def test_without_dg_the_pq_follower_is_feasible(registry):
+    """On the full case: the coarse one's four P^2 + Q^2 blocks overstate the losses, and with
+    the calibrated scenario-A loads its no-DG peak block cannot hold 9.45 kV."""
     from bench.api import solve_follower
 
-    data = _case(registry, "dg34_pq_small")
+    data = _case(registry, "dg34_scenario_A_pq")
     problem = problem_from_data(data, with_dg=False)
     result = solve_follower(problem, np.full(problem.n_x, data.price_min))
     assert result.status == "optimal"
@@ -140,8 +142,10 @@ def test_without_dg_the_pq_follower_is_feasible(registry):
 
 def test_chapter_6s_printed_rows_give_wrong_answers(registry):
     """Two printed rows of chapter 6 cannot be what was solved: (82n) with the minimum output
-    switches every DG off; (83) with mu-underline breaks strong duality and lets the MILP
-    claim a profit the follower would never allow (the readings give the oracle's optimum)."""
+    switches every DG off (here: no feasible answer left); (83) with mu-underline breaks
+    strong duality and lets the MILP claim a profit the follower would never allow (the
+    readings give the oracle's optimum)."""
+    from bench.api import solve_follower
     from bench.records import SolveLimits
     from gridbench_dg_contract_pricing.models import KIT
     from gridbench_dg_contract_pricing.thesis_dual_pq import build_thesis_dual_pq
@@ -149,13 +153,21 @@ def test_chapter_6s_printed_rows_give_wrong_answers(registry):
     data = _case(registry, "dg34_pq_small")
     backend, solver = registry.backends["pyomo"], registry.solvers[("pyomo", "highs")]
 
-    def profit(printed: frozenset[str]) -> float:
+    def solve(printed: frozenset[str]):
         built = build_thesis_dual_pq(data, KIT.problem(data), True, printed)
-        outcome = backend.solve(built.native, solver, SolveLimits(time_limit_s=120))
+        return backend.solve(built.native, solver, SolveLimits(time_limit_s=120))
+
+    def profit(printed: frozenset[str]) -> float:
+        outcome = solve(printed)
         assert outcome.status is Status.OPTIMAL
         return outcome.objective
 
     optimum = KIT.oracle(data)[0].leader_value  # the exact oracle's, not a typed number
     assert profit(frozenset()) == pytest.approx(optimum, rel=1e-6)
-    assert profit(frozenset({"82n"})) == pytest.approx(0.0, abs=1e-3)  # every DG off
-    assert profit(frozenset({"83mu"})) > 2 * optimum  # docs: 919,800 against 342,516
+    # every DG off: this coarse case cannot serve its peak block without DG (see the no-DG
+    # test), so no follower answer is left at all
+    without_dg = solve_follower(problem_from_data(data, with_dg=False),
+                                np.full(len(data.dg_names), data.price_min))
+    assert without_dg.status == "infeasible"
+    assert solve(frozenset({"82n"})).status is Status.INFEASIBLE
+    assert profit(frozenset({"83mu"})) > 2 * optimum  # strong duality broken (docs)

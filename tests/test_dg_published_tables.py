@@ -54,7 +54,7 @@ def test_cases_are_labelled_and_calibrated(registry):
     for name in FULL_CASES:
         case = load_case(registry.cases[name], formulation)
         assert case.fidelity.value == "reconstructed"
-        assert any(a.startswith("LOAD SCALE (calibrated") for a in case.assumptions), name
+        assert any(a.startswith("CALIBRATED") for a in case.assumptions), name
         assert len(case.data.line_from) == case.data.n_buses - 1  # radial
         target = published[(name, "")]["payment_without_dg"].value
         assert payment_without_dg(case.data) == pytest.approx(target, rel=1e-6)

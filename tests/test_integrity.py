@@ -21,15 +21,16 @@ variants = ["{variant}"]
 fidelity = "exact"
 tolerance = {tolerance}
 [reference.quantities]
-{quantity} = {{ value = {value}, unit = "1", where = "tests" }}
+{quantity} = {{ value = {value}, unit = "1", where = "tests"{extra} }}
 """
 
 
 def reference(tmp_path, formulation="misbehaving", case="numbers_1", variant="fine",
-              tolerance="{ rel = 1e-9 }", value="4.0", quantity="total"):
+              tolerance="{ rel = 1e-9 }", value="4.0", quantity="total", extra=""):
     path = tmp_path / "reference.toml"
     path.write_text(REFERENCE.format(formulation=formulation, case=case, variant=variant,
-                                     tolerance=tolerance, value=value, quantity=quantity))
+                                     tolerance=tolerance, value=value, quantity=quantity,
+                                     extra=extra))
     return {"MISBEHAVING_REFERENCE": str(path)}
 
 
@@ -41,6 +42,24 @@ def test_a_matching_reference_is_checked_and_counted(tmp_path):
     summary = json.loads(out.read_text())["summary"]
     assert summary["published_planned"] == summary["published_checked"] == 1
     assert "published values checked: 1 of 1 planned" in proc.stdout
+
+
+@pytest.mark.parametrize("value", ["4.0", "5.0"])
+def test_a_value_the_data_were_fitted_to_is_calibrated_never_passed(tmp_path, value):
+    """Agreement with a calibration target is not a reproduction, and a miss is not a
+    failure: the check reports its error with verdict "calibrated" either way."""
+    out = tmp_path / "out.json"
+    proc = misbehaving("run", "--variant", "fine", "--json", str(out), "--report",
+                       str(tmp_path / "report.md"),
+                       env=reference(tmp_path, value=value, extra=", calibrated = true"))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    checks = [c for r in doc["runs"] for c in r["checks"] if c["kind"] == "reference"]
+    assert [c["verdict"] for c in checks] == ["calibrated"]
+    assert checks[0]["abs_err"] == pytest.approx(abs(float(value) - 4.0))
+    assert doc["summary"]["calibrated"] == 1 and doc["summary"]["passed"] == 0
+    assert "1 calibrated (fitted to, not reproduced)" in proc.stdout
+    assert "## Published values the data were fitted to" in (tmp_path / "report.md").read_text()
 
 
 @pytest.mark.parametrize("change, message", [

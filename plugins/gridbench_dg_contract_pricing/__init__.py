@@ -83,7 +83,9 @@ def _formulation() -> Formulation:
                         "payment_with_dg", "payment_without_dg", "payment_stage*", "saving",
                         "active_energy_*", "reactive_energy_*",
                         "percent_saving",
-                        "percent_profit_difference", "percent_saving_difference"),
+                        "percent_profit_difference", "percent_saving_difference",
+                        "published_decision_capacity_factor_*", "published_decision_profit_*",
+                        "published_decision_payment_with_dg"),
         verify="gridbench_dg_contract_pricing.models:verify",
         agreement=(Agreement(("profit_total",), rel=1e-6, abs=1e-6, across_variants=True,
                              description="every reformulation, the oracle and the hand-written "
@@ -137,6 +139,7 @@ def _small_case(name: str, source: str, blocks: int, pwl: int, steps: int,
         data.pop("published_prices", None)  # the thesis's prices answer the full case
         case = dict(raw["case"]) | {
             "name": name, "description": f"coarse test version of {source}",
+            "calibrated_on": [],  # the full case's fit; no published value is this case's
             "variants": variants, "time_limit_s": None,  # [] = every variant
             "assumptions": [*(a for a in raw["case"]["assumptions"]
                               if not a.startswith(("DEFAULT RUN", "PUBLISHED DECISION"))),

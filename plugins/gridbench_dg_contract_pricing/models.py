@@ -101,7 +101,24 @@ def payment_without_dg(data: DGContractData) -> float:
     return _payment_without_dg_cached(data.model_dump_json())
 
 
-def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+# what the thesis prints at its own decision, re-evaluated at the published prices: the
+# follower's answer there is what a calibrated case is fitted to (make_cases.py, calibrate.py)
+AT_PUBLISHED = ("capacity_factor_", "profit_", "payment_with_dg")
+
+
+def published_decision_quantities(data: DGContractData) -> dict[str, float]:
+    """Capacity factors, profits and the payment with DG when the follower answers the
+    publication's contract prices (optimistic tie-break): ``published_decision_<quantity>``."""
+    response = KIT.published_response(data)
+    if response is None or response.y is None:
+        return {}
+    x = np.asarray(data.published_prices, float)
+    at = thesis_quantities(data, x, response.y, published=False)
+    return {f"published_decision_{k}": v for k, v in at.items() if k.startswith(AT_PUBLISHED)}
+
+
+def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray,
+                      published: bool = True) -> dict[str, float]:
     problem = KIT.problem(data)
     net = network_of(data)
     p_gd = problem.block("p_gd", y)  # (J, T) MW
@@ -149,6 +166,8 @@ def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray) -> dic
                 out["profit_total"] / lopez["profit_total"].value - 1)
         if "saving" in lopez:
             out["percent_saving_difference"] = 100 * (out["saving"] / lopez["saving"].value - 1)
+    if published:
+        out |= published_decision_quantities(data)
     return out
 
 

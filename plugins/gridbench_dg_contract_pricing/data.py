@@ -47,6 +47,16 @@ class ReactivePower(BaseModel):
     substation_q_max_mvar: float = 100.0
 
 
+class Location(BaseModel):
+    """Chapters 7-10's location feature (eqs. 92-103): every DG of the case is a candidate
+    unit at its bus, and the leader builds at most ``max_units`` of them (w^max) besides
+    choosing their prices; a unit not built produces nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_units: int = Field(ge=1)  # w^max (34 buses: 2; 85 buses: 3)
+
+
 class DGContractData(BaseModel):
     """The [data] table: network (thesis Table 64/65), reconstructed loads, blocks, prices;
     one year of blocks (chapter 4) or ``stages`` (chapter 5), one contract price per DG for
@@ -69,6 +79,7 @@ class DGContractData(BaseModel):
     block_price: list[float] = []  # wholesale price per block, EUR/MWh
     stages: list[Stage] = []
     reactive_power: ReactivePower | None = None
+    location: Location | None = None  # chapters 7-10: the DGs are candidates (dg_bus)
     substation_max_mw: float = Field(gt=0)
     v_min_kv: float = 9.0
     v_max_kv: float = 11.0
@@ -108,6 +119,11 @@ class DGContractData(BaseModel):
             raise ValueError("dg_* lists need one entry per DG")
         if self.reactive_power and len(self.reactive_power.base_load_mvar) != self.n_buses:
             raise ValueError("reactive_power.base_load_mvar needs one entry per bus")
+        if self.location and self.location.max_units > n_dg:
+            raise ValueError("location.max_units exceeds the number of candidate DGs")
+        if self.location and any(m != 0 for m in self.dg_min_mw):
+            raise ValueError("a location case needs dg_min_mw = 0 (a unit not built "
+                             "produces nothing)")
         if self.published_prices and len(self.published_prices) != n_dg:
             raise ValueError("published_prices needs one entry per DG")
         if any(s.dg_cost is not None and len(s.dg_cost) != n_dg for s in self.stages):
@@ -214,6 +230,13 @@ def problem_from_data(data: DGContractData, with_dg: bool = True):
         _pq_network(b, data, net, p_gd, p_se, cap)
     else:
         _p_network(b, data, net, p_gd, p_se)
+    if data.location and with_dg:
+        # (92)-(94): build at most w^max units; a unit not built produces nothing
+        # (P^gd <= P-bar u; with the PQ polygon Q follows P to 0)
+        built = b.leader("built", J, lower=0.0, upper=1.0, integer=True)
+        b.leader_constraint(built.sum() <= data.location.max_units, name="max_units")
+        b.follower_constraint(p_gd - (cap[:, None] * np.ones((1, T))) * built[:, None]
+                              <= np.zeros((J, T)), name="built_capacity")
 
     money = net.weight  # xi_e x hours: EUR per (EUR/MWh x MW) in each block (eq. 45/46)
     money_jt = np.broadcast_to(money, (J, T))

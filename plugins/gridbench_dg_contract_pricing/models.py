@@ -32,6 +32,10 @@ class DGKit(BilevelKit):
     and tie-break as bench.bilevel.oracle, HiGHS models re-costed per grid point."""
 
     def solve_oracle(self, data: Any):
+        if data.location:  # chapters 7-10: one grid oracle per location set
+            from gridbench_dg_contract_pricing.location_oracle import decomposition_oracle
+
+            return decomposition_oracle(data, self.problem(data))
         return warm_enumeration(self.problem(data))
 
 

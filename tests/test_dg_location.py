@@ -1,0 +1,92 @@
+"""Chapters 7-10's location feature (issue 14, first part): the leader builds at most w^max
+of the candidate units; the decomposition oracle (one grid oracle per location set) equals
+plain enumeration of every leader point, and the engine's reformulations agree with it."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from bench.api import certify, load_case
+from bench.bilevel.oracle import enumerate_grid
+from bench.records import SolveLimits, Status
+from gridbench_dg_contract_pricing.data import DGContractData, problem_from_data
+from gridbench_dg_contract_pricing.location_oracle import (
+    TooManySets,
+    decomposition_oracle,
+    location_sets,
+)
+
+CANDIDATES = [10, 17, 24]  # a far leaf, the thesis's GD1 and GD2 buses (34 buses)
+
+
+def _location_case(registry, max_units: int = 2, steps: int = 1, source: str = "dg34_small",
+                   **extra) -> DGContractData:
+    base = load_case(registry.cases[source],
+                     registry.formulations["dg_contract_pricing"]).data
+    n = len(CANDIDATES)
+    return DGContractData.model_validate(base.model_dump() | {
+        "dg_names": [f"bus{b}" for b in CANDIDATES], "dg_bus": CANDIDATES,
+        "dg_capacity_mw": [1.5] * n, "dg_min_mw": [0.0] * n, "dg_cost": [60.0] * n,
+        "price_steps": steps, "location": {"max_units": max_units}} | extra)
+
+
+def test_location_is_case_data(registry):
+    data = _location_case(registry)
+    problem = problem_from_data(data)
+    assert problem.leader_names[-3:] == ("built[0]", "built[1]", "built[2]")
+    assert problem.leader_row_names == ("max_units",)
+    assert problem.B.nnz == len(CANDIDATES) * len(data.block_level)  # P^gd <= P-bar u
+    with pytest.raises(ValueError, match="dg_min_mw = 0"):
+        _location_case(registry, dg_min_mw=[0.1, 0.0, 0.0])
+    with pytest.raises(ValueError, match="max_units exceeds"):
+        _location_case(registry, max_units=4)
+    assert list(location_sets(3, 2)) == [(), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2)]
+
+
+@pytest.mark.parametrize("max_units, source", [
+    (1, "dg34_small"), (2, "dg34_small"),
+    (2, "dg34_pq_small"),  # chapter 9: location with the PQ model
+    (2, "dg34_multistage_small"),  # chapter 10's pair of features: one location, 3 stages
+])
+def test_the_decomposition_equals_plain_enumeration(registry, max_units, source):
+    data = _location_case(registry, max_units, source=source)
+    problem = problem_from_data(data)
+    plain = enumerate_grid(problem)  # every (price, built) point of the leader
+    split = decomposition_oracle(data, problem)
+    assert split.status == plain.status == "optimal"
+    assert split.leader_value == pytest.approx(plain.leader_value, rel=1e-9)
+    built = problem.block("built", split.x)
+    assert built.sum() <= max_units
+    cert = certify(problem, split.x, split.y)  # the follower re-solved at its decision
+    assert cert.certified, cert.summary()
+    assert problem.leader_objective(split.x, split.y) == pytest.approx(split.leader_value)
+
+
+def test_the_decomposition_refuses_too_many_sets(registry):
+    data = _location_case(registry)
+    with pytest.raises(TooManySets, match="7 location sets"):
+        decomposition_oracle(data, problem_from_data(data), max_sets=6)
+
+
+@pytest.mark.parametrize("variant", ["strong_duality", "kkt_bigm"])
+def test_the_engine_reformulations_agree_with_the_oracle(registry, variant):
+    from gridbench_dg_contract_pricing.models import KIT
+
+    data = _location_case(registry, steps=2)
+    problem = KIT.problem(data)
+    oracle, _ = KIT.oracle(data)
+    built = KIT.builder("pyomo")(data, variant)
+    backend, solver = registry.backends["pyomo"], registry.solvers[("pyomo", "highs")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcome = backend.solve(built.native, solver, SolveLimits(time_limit_s=120))
+    assert outcome.status is Status.OPTIMAL
+    assert outcome.objective == pytest.approx(oracle.leader_value, rel=1e-6)
+    solution = built.extract()
+    x, y = solution.values["x"], solution.values["y"]
+    cert = certify(problem, x, y, oracle=oracle)
+    assert cert.certified, cert.summary()
+    assert np.sum(problem.block("built", x)) <= 2

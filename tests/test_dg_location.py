@@ -65,6 +65,32 @@ def test_the_decomposition_equals_plain_enumeration(registry, max_units, source)
     assert problem.leader_objective(split.x, split.y) == pytest.approx(split.leader_value)
 
 
+@pytest.mark.parametrize("source", ["dg34_small", "dg34_pq_small"])
+def test_pruning_by_the_surplus_bound_keeps_the_optimum(registry, source):
+    """Every set's bound is at least its own optimum, and pruning changes nothing."""
+    from gridbench_dg_contract_pricing.fast_oracle import warm_enumeration
+    from gridbench_dg_contract_pricing.location_oracle import fixed_set, profit_bound
+
+    data = _location_case(registry, steps=2, source=source)
+    problem = problem_from_data(data)
+    full = decomposition_oracle(data, problem, prune=False)
+    pruned = decomposition_oracle(data, problem)
+    assert pruned.leader_value == pytest.approx(full.leader_value, rel=1e-9)
+    x0, y0 = _nothing_built(problem)  # None on dg34_pq_small: no-DG peak infeasible
+    no_dg = None if y0 is None else problem.follower_objective(x0, y0)
+    for units in [u for u in location_sets(len(CANDIDATES), 2) if u]:
+        alone = warm_enumeration(problem_from_data(fixed_set(data, units))).leader_value
+        assert profit_bound(data, units, no_dg) >= alone - 1e-6
+    assert "pruned" in pruned.method
+
+
+def _nothing_built(problem):
+    from bench.api import optimistic_response
+
+    x = np.array([problem.leader_values(k)[0] for k in range(problem.n_x)], float)
+    return x, optimistic_response(problem, x).y
+
+
 def test_the_decomposition_refuses_too_many_sets(registry):
     data = _location_case(registry)
     with pytest.raises(TooManySets, match="7 location sets"):

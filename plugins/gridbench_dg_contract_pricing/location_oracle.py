@@ -8,9 +8,17 @@ which the warm grid oracle (fast_oracle.py) solves exactly with the optimistic t
 answer is mapped back to the location problem's variables (prices of units not built: the
 grid's lowest) and re-evaluated there.
 
-Cost: one grid enumeration per set, sum over sizes k <= w^max of C(J, k) sets of
-grid^k points. No set is pruned yet (issue 14: bounds that prune sets are still to come), so
-this is affordable on small candidate lists and coarse cases only; ``max_sets`` refuses more.
+Pruning (exact): a set is skipped when an upper bound on its profit lies below the
+incumbent. The bound is the surplus the units can create, capped by the price grid:
+at any prices the follower pays at most its no-DG cost F0 (it may leave every unit off), so
+p.E <= F0 - rho.P^se and the profit p.E - c.E <= F0 - G(S), where G(S) is the follower's
+least cost with the units of S priced at their lowest production cost (one LP per set);
+and the profit is at most sum_j (p_max - c_j) P-bar_j over the weighted hours. Sets are
+solved in decreasing order of the bound, so once a bound falls below the incumbent every
+later set is pruned too. Without a feasible no-DG dispatch only the grid cap is used.
+
+Cost: one LP per set for the bound, and one grid enumeration (grid^k points) per set not
+pruned; ``max_sets`` refuses more than that many sets.
 """
 
 from __future__ import annotations
@@ -20,8 +28,8 @@ from math import comb
 
 import numpy as np
 
-from bench.api import BilevelProblem, OracleResult, optimistic_response
-from gridbench_dg_contract_pricing.data import DGContractData, problem_from_data
+from bench.api import BilevelProblem, OracleResult, optimistic_response, solve_follower
+from gridbench_dg_contract_pricing.data import DGContractData, network_of, problem_from_data
 from gridbench_dg_contract_pricing.fast_oracle import warm_enumeration
 
 PER_DG = ("dg_names", "dg_bus", "dg_capacity_mw", "dg_min_mw", "dg_cost")
@@ -76,8 +84,25 @@ def _lift(problem: BilevelProblem, sub: BilevelProblem, units: tuple[int, ...],
     return x, y
 
 
+def profit_bound(data: DGContractData, units: tuple[int, ...], no_dg_cost: float | None
+                 ) -> float:
+    """An upper bound on the DG profit of the set ``units`` at any prices (module doc)."""
+    net = network_of(data)
+    cap = np.asarray(data.dg_capacity_mw, float)
+    grid_cap = sum(float(np.sum((data.price_max - net.cost[j]) * cap[j] * net.weight))
+                   for j in units)
+    if no_dg_cost is None:
+        return grid_cap
+    sub = problem_from_data(fixed_set(data, units))
+    at_cost = np.asarray([float(net.cost[j].min()) for j in units])  # the lowest c_j
+    least = solve_follower(sub, at_cost)
+    if least.status != "optimal":
+        return grid_cap
+    return min(grid_cap, no_dg_cost - least.value)
+
+
 def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
-                         max_sets: int = 5_000) -> OracleResult:
+                         max_sets: int = 5_000, prune: bool = True) -> OracleResult:
     """The location case's exact optimistic optimum (module doc: what it proves)."""
     assert data.location is not None
     n, m = len(data.dg_names), data.location.max_units
@@ -85,27 +110,39 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
     if n_sets > max_sets:
         raise TooManySets(f"{n_sets} location sets (C({n}, <= {m})) exceed {max_sets}")
     lead = 1.0 if problem.leader_sense == "min" else -1.0
-    best = OracleResult("infeasible", f"location decomposition ({n_sets} sets, warm grid "
-                                      "oracle per set)")
-    for units in location_sets(n, m):
-        if not units:  # nothing built: the follower's answer at any price
-            x = _lowest(problem)
-            response = optimistic_response(problem, x)
-            best.lps += response.lps
-            if response.leader_value is None:
-                continue
-            y, value = response.y, response.leader_value
-        else:
-            sub = problem_from_data(fixed_set(data, units))
-            result = warm_enumeration(sub)
-            best.lps += result.lps
-            best.points += result.points
-            if result.leader_value is None:
-                continue
-            x, y = _lift(problem, sub, units, result.x, result.y)
-            value = problem.leader_objective(x, y)
-        if best.leader_value is None or (
-                lead * value < lead * best.leader_value - 1e-12 * max(1.0, abs(best.leader_value))):
+    assert lead == -1.0, "the DG owners maximise their profit"
+    best = OracleResult("infeasible", "")
+    x0 = _lowest(problem)  # nothing built
+    nothing = optimistic_response(problem, x0)
+    best.lps += nothing.lps
+    if nothing.leader_value is not None:
+        best.status, best.x, best.y = "optimal", x0, nothing.y.copy()
+        best.leader_value, best.follower_value = nothing.leader_value, nothing.follower_value
+    no_dg = solve_follower(problem, x0)
+    no_dg_cost = no_dg.value if no_dg.status == "optimal" else None
+    sets = [units for units in location_sets(n, m) if units]
+    bounds = {units: (profit_bound(data, units, no_dg_cost) if prune else np.inf)
+              for units in sets}
+    best.lps += len(sets) if prune else 0
+    solved = 0
+    for units in sorted(sets, key=lambda u: -bounds[u]):
+        if best.leader_value is not None and bounds[units] < best.leader_value - 1e-9 * max(
+                1.0, abs(best.leader_value)):
+            break  # sorted: every later set's bound is lower still
+        sub = problem_from_data(fixed_set(data, units))
+        result = warm_enumeration(sub)
+        solved += 1
+        best.lps += result.lps
+        best.points += result.points
+        if result.leader_value is None:
+            continue
+        x, y = _lift(problem, sub, units, result.x, result.y)
+        value = problem.leader_objective(x, y)
+        if best.leader_value is None or value > best.leader_value + 1e-12 * max(
+                1.0, abs(best.leader_value)):
             best.status, best.x, best.y, best.leader_value = "optimal", x, y.copy(), value
             best.follower_value = problem.follower_objective(x, y)
+    best.method = (f"location decomposition: {n_sets} sets, {solved} solved by the warm grid "
+                   f"oracle, {len(sets) - solved} pruned by the surplus bound")
+    best.nodes = solved
     return best

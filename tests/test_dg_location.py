@@ -12,7 +12,7 @@ import pytest
 from bench.api import certify, load_case
 from bench.bilevel.oracle import enumerate_grid
 from bench.records import SolveLimits, Status
-from gridbench_dg_contract_pricing.data import DGContractData, problem_from_data
+from gridbench_dg_contract_pricing.data import DGContractData, network_of, problem_from_data
 from gridbench_dg_contract_pricing.location_oracle import (
     TooManySets,
     decomposition_oracle,
@@ -80,7 +80,7 @@ def test_pruning_by_the_surplus_bound_keeps_the_optimum(registry, source):
     no_dg = None if y0 is None else problem.follower_objective(x0, y0)
     for units in [u for u in location_sets(len(CANDIDATES), 2) if u]:
         alone = warm_enumeration(problem_from_data(fixed_set(data, units))).leader_value
-        assert profit_bound(data, units, no_dg) >= alone - 1e-6
+        assert profit_bound(data, network_of(data), units, no_dg) >= alone - 1e-6
     assert "pruned" in pruned.method
 
 

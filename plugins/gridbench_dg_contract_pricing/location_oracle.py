@@ -29,7 +29,12 @@ from math import comb
 import numpy as np
 
 from bench.api import BilevelProblem, OracleResult, optimistic_response, solve_follower
-from gridbench_dg_contract_pricing.data import DGContractData, network_of, problem_from_data
+from gridbench_dg_contract_pricing.data import (
+    DGContractData,
+    Network,
+    network_of,
+    problem_from_data,
+)
 from gridbench_dg_contract_pricing.fast_oracle import warm_enumeration
 
 PER_DG = ("dg_names", "dg_bus", "dg_capacity_mw", "dg_min_mw", "dg_cost")
@@ -84,10 +89,10 @@ def _lift(problem: BilevelProblem, sub: BilevelProblem, units: tuple[int, ...],
     return x, y
 
 
-def profit_bound(data: DGContractData, units: tuple[int, ...], no_dg_cost: float | None
-                 ) -> float:
-    """An upper bound on the DG profit of the set ``units`` at any prices (module doc)."""
-    net = network_of(data)
+def profit_bound(data: DGContractData, net: Network, units: tuple[int, ...],
+                 no_dg_cost: float | None) -> float:
+    """An upper bound on the DG profit of the set ``units`` at any prices (module doc);
+    ``net`` is ``network_of(data)``, ``no_dg_cost`` the follower's cost with nothing built."""
     cap = np.asarray(data.dg_capacity_mw, float)
     grid_cap = sum(float(np.sum((data.price_max - net.cost[j]) * cap[j] * net.weight))
                    for j in units)
@@ -109,8 +114,7 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
     n_sets = sum(comb(n, k) for k in range(m + 1))
     if n_sets > max_sets:
         raise TooManySets(f"{n_sets} location sets (C({n}, <= {m})) exceed {max_sets}")
-    lead = 1.0 if problem.leader_sense == "min" else -1.0
-    assert lead == -1.0, "the DG owners maximise their profit"
+    assert problem.leader_sense == "max", "the DG owners maximise their profit"
     best = OracleResult("infeasible", "")
     x0 = _lowest(problem)  # nothing built
     nothing = optimistic_response(problem, x0)
@@ -118,10 +122,10 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
     if nothing.leader_value is not None:
         best.status, best.x, best.y = "optimal", x0, nothing.y.copy()
         best.leader_value, best.follower_value = nothing.leader_value, nothing.follower_value
-    no_dg = solve_follower(problem, x0)
-    no_dg_cost = no_dg.value if no_dg.status == "optimal" else None
+    no_dg_cost = nothing.follower_value  # min form: the cost; None when infeasible
+    net = network_of(data)
     sets = [units for units in location_sets(n, m) if units]
-    bounds = {units: (profit_bound(data, units, no_dg_cost) if prune else np.inf)
+    bounds = {units: (profit_bound(data, net, units, no_dg_cost) if prune else np.inf)
               for units in sets}
     best.lps += len(sets) if prune else 0
     solved = 0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.api import read_toml
+from bench.api import captured_output, read_toml
 from gridbench_dg_contract_pricing.data import DGContractData
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -160,33 +160,10 @@ IMPLIED_BY_PAYMENTS = ("saving", "percent_saving", "percent_saving_difference")
 SCALE_ONLY = ("dg85",)
 
 
-def calibration_targets(name: str):
-    """The printed numbers case ``name`` is fitted to, read from the reference file: the
-    contract prices (Table 3/6) and, at them, the capacity factors (Table 4/6) and the
-    payments with and without DG (Table 5/7)."""
-    from gridbench_dg_contract_pricing.calibrate import Targets
-    from gridbench_dg_contract_pricing.published import load_published
-
-    printed = load_published()[(name, "")]
-    dgs = sorted(k.removeprefix("price_") for k in printed if k.startswith("price_"))
-    scale_only = name in SCALE_ONLY
-    used = ([] if scale_only else [f"capacity_factor_{d}" for d in dgs] + ["payment_with_dg"]
-            ) + ["payment_without_dg"]
-    # the saving and its percentages follow from the two payments (and, for the "Diferenca",
-    # a Lopez-Lezama column): fitted too, though not targets themselves
-    implied = [] if scale_only else [k for k in IMPLIED_BY_PAYMENTS if k in printed]
-    cells = tuple([f"{k} = {printed[k].value!r} ({printed[k].where})" for k in used]
-                  + [f"{k} = {printed[k].value!r} ({printed[k].where}; implied by the payments)"
-                     for k in implied])
-    return Targets(tuple(printed[f"price_{d}"].value for d in dgs),
-                   () if scale_only else
-                   tuple(printed[f"capacity_factor_{d}"].value for d in dgs),
-                   None if scale_only else printed["payment_with_dg"].value,
-                   printed["payment_without_dg"].value, cells)
-
-
-def calibration_targets_all(name: str):
-    """Every printed follower value at the printed prices (also those not fitted to)."""
+def printed_follower(name: str):
+    """What the thesis prints about the follower at its own prices, read from the reference
+    file: the contract prices (Table 3/6) and, at them, the capacity factors (Table 4/6) and
+    the payments with and without DG (Table 5/7); no cells named."""
     from gridbench_dg_contract_pricing.calibrate import Targets
     from gridbench_dg_contract_pricing.published import load_published
 
@@ -195,6 +172,31 @@ def calibration_targets_all(name: str):
     return Targets(tuple(printed[f"price_{d}"].value for d in dgs),
                    tuple(printed[f"capacity_factor_{d}"].value for d in dgs),
                    printed["payment_with_dg"].value, printed["payment_without_dg"].value, ())
+
+
+def calibration_targets(name: str):
+    """The printed numbers case ``name`` is fitted to (a scale-only case: the no-DG payment),
+    with the cells that hold them."""
+    import dataclasses
+
+    from gridbench_dg_contract_pricing.published import load_published
+
+    printed = load_published()[(name, "")]
+    targets = printed_follower(name)
+    if name in SCALE_ONLY:
+        targets = dataclasses.replace(targets, capacity_factor=(), payment_with_dg=None)
+    used = sorted(k for k in printed if k.startswith("capacity_factor_")) \
+        if targets.capacity_factor else []
+    used += (["payment_with_dg"] if targets.payment_with_dg is not None else []) + [
+        "payment_without_dg"]
+    # the saving and its percentages follow from the two payments (and, for the "Diferenca",
+    # a Lopez-Lezama column): fitted too, though not targets themselves
+    implied = [k for k in IMPLIED_BY_PAYMENTS
+               if k in printed and targets.payment_with_dg is not None]
+    cells = tuple([f"{k} = {printed[k].value!r} ({printed[k].where})" for k in used]
+                  + [f"{k} = {printed[k].value!r} ({printed[k].where}; implied by the payments)"
+                     for k in implied])
+    return dataclasses.replace(targets, cells=cells)
 
 
 def fitted_shape(name: str):
@@ -212,7 +214,8 @@ def calibrate_shapes(shared: Path, names: list[str]) -> None:
 
     for name in names:
         data, _ = case_85(shared) if name == "dg85" else case_34(name[-1], shared)
-        result = fit(data, calibration_targets(name), "85" if name == "dg85" else "34")
+        with captured_output(None):  # HiGHS's banner: stdout holds this script's lines only
+            result = fit(data, calibration_targets(name), "85" if name == "dg85" else "34")
         entry = {"parameters": {k: round(float(v), 10)
                                 for k, v in result.shape.parameters.items()},
                  "residual": [round(float(v), 6) for v in result.residual],
@@ -235,10 +238,12 @@ def calibrated_case(name: str, shared: Path) -> tuple[DGContractData, list[str],
                                    "block_hours": shape.block_hours,
                                    "block_price": shape.block_price})
     targets = calibration_targets(name)
-    got = Follower(data, targets.prices).respond(
-        shape.load_scale * np.asarray(shape.block_level), shape.block_hours, shape.block_price)
+    with captured_output(None):  # HiGHS's banner
+        got = Follower(data, targets.prices).respond(
+            shape.load_scale * np.asarray(shape.block_level), shape.block_hours,
+            shape.block_price)
     assert got is not None
-    printed = calibration_targets_all(name)
+    printed = printed_follower(name)
     achieved = ", ".join(
         [f"capacity factor {d} {v:.3f} % (printed {t:g})" for d, v, t in
          zip(data.dg_names, got.capacity_factor, printed.capacity_factor, strict=True)]

@@ -154,9 +154,8 @@ def shape_34(load_scale: float, load_min: float, curvature: float, price_peak: f
                   "price_peak": price_peak, "price_offpeak": price_offpeak})
 
 
-def shape_85(load_scale: float, load_min: float, curvature: float,
-             hours: list[float] = HOURS_85) -> Shape:
-    return Shape(load_scale, _levels(5, load_min, curvature), list(hours),
+def shape_85(load_scale: float, load_min: float, curvature: float) -> Shape:
+    return Shape(load_scale, _levels(5, load_min, curvature), list(HOURS_85),
                  [FLAT_PRICE_85] * 5,
                  {"load_scale": load_scale, "load_min": load_min, "curvature": curvature})
 
@@ -205,8 +204,7 @@ class Fit:
     evaluations: int
 
 
-def fit(data: DGContractData, targets: Targets, family: str,
-        hours: list[float] | None = None) -> Fit:
+def fit(data: DGContractData, targets: Targets, family: str) -> Fit:
     """A coarse grid over the shape parameters, then Nelder-Mead from the best few points;
     the load scale of every trial is set so that the no-DG payment is the printed one."""
     follower = Follower(data, targets.prices)
@@ -215,12 +213,12 @@ def fit(data: DGContractData, targets: Targets, family: str,
     # one nearest the case's starting shapes is taken: a small pull towards them
     prior = np.asarray(prior_of(data, family))
     spread = np.asarray(PRIOR_SCALE[family])
-    make = shape_34 if family == "34" else (
-        lambda scale, *args: shape_85(scale, *args, hours=hours or HOURS_85))
+    make = shape_34 if family == "34" else shape_85
     count = 0
 
     def scale_for(shape_args: tuple[float, ...]) -> float | None:
-        """Bisection on the load scale: the printed no-DG payment (monotone in the scale)."""
+        """The load scale giving the printed no-DG payment (monotone in the scale): secant,
+        bisection as a fallback; None when no scale is feasible."""
         nonlocal count
         probe = make(1.0, *shape_args)
 

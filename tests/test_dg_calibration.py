@@ -44,12 +44,26 @@ def test_a_case_names_exactly_the_values_its_references_mark_calibrated(registry
 
 
 def test_no_other_case_is_calibrated(registry, book):
+    """Only the fitted cases, and the chapter-7 location cases that keep a fitted case's
+    load scale: their no-DG payment (Tables 28/30 copy Tables 5/7) is the fitted value."""
+    from gridbench_dg_contract_pricing.make_cases import LOCATION_CASES
+
+    inherited = {name for name, source in LOCATION_CASES.items() if source in CALIBRATED}
     others = {r.case for r in book.references if r.formulation == FORMULATION
-              and r.calibrated} - set(CALIBRATED)
+              and r.calibrated} - set(CALIBRATED) - inherited
     assert not others
     for name, source in registry.cases.items():
-        if source.formulation == FORMULATION:
-            assert bool(_case(registry, name).calibrated_on) == (name in CALIBRATED), name
+        if source.formulation != FORMULATION:
+            continue
+        calibrated_on = _case(registry, name).calibrated_on
+        if name in inherited:
+            (cell,) = calibrated_on
+            assert cell.startswith("payment_without_dg = "), name
+            (fitted,) = [c for c in _case(registry, LOCATION_CASES[name]).calibrated_on
+                         if c.startswith("payment_without_dg = ")]
+            assert cell == fitted
+        else:
+            assert bool(calibrated_on) == (name in CALIBRATED), name
 
 
 @pytest.mark.parametrize("name", CALIBRATED)

@@ -65,23 +65,40 @@ def test_the_decomposition_equals_plain_enumeration(registry, max_units, source)
     assert problem.leader_objective(split.x, split.y) == pytest.approx(split.leader_value)
 
 
-@pytest.mark.parametrize("source", ["dg34_small", "dg34_pq_small"])
-def test_pruning_by_the_surplus_bound_keeps_the_optimum(registry, source):
-    """Every set's bound is at least its own optimum, and pruning changes nothing."""
+@pytest.mark.parametrize("source", ["dg34_small", "dg34_pq_small", "dg34_multistage_small"])
+def test_both_bounds_are_at_least_each_sets_optimum(registry, source):
+    """The additive bound (sum of the unit terms) and the surplus bound are each at least
+    every set's own optimum, and pruning changes nothing."""
     from gridbench_dg_contract_pricing.fast_oracle import warm_enumeration
-    from gridbench_dg_contract_pricing.location_oracle import fixed_set, profit_bound
+    from gridbench_dg_contract_pricing.location_oracle import (
+        fixed_set,
+        grid_caps,
+        profit_bound,
+        unit_bounds,
+    )
 
     data = _location_case(registry, steps=2, source=source)
     problem = problem_from_data(data)
     full = decomposition_oracle(data, problem, prune=False)
     pruned = decomposition_oracle(data, problem)
     assert pruned.leader_value == pytest.approx(full.leader_value, rel=1e-9)
+    net = network_of(data)
     x0, y0 = _nothing_built(problem)  # None on dg34_pq_small: no-DG peak infeasible
     no_dg = None if y0 is None else problem.follower_objective(x0, y0)
+    bounds = unit_bounds(data, net)
+    assert (bounds is None) == (no_dg is None)
+    if bounds is not None:
+        assert bounds[1] == pytest.approx(no_dg, rel=1e-9)
+        assert np.all(bounds[0] >= 0)
+    caps = grid_caps(data, net)
     for units in [u for u in location_sets(len(CANDIDATES), 2) if u]:
         alone = warm_enumeration(problem_from_data(fixed_set(data, units))).leader_value
-        assert profit_bound(data, network_of(data), units, no_dg) >= alone - 1e-6
+        assert profit_bound(data, net, units, no_dg) >= alone - 1e-6
+        assert caps[list(units)].sum() >= alone - 1e-6
+        if bounds is not None:
+            assert bounds[0][list(units)].sum() >= alone - 1e-6
     assert "pruned" in pruned.method
+    assert full.nodes == len(list(location_sets(len(CANDIDATES), 2))) - 1
 
 
 def _nothing_built(problem):
@@ -93,8 +110,8 @@ def _nothing_built(problem):
 
 def test_the_decomposition_refuses_too_many_sets(registry):
     data = _location_case(registry)
-    with pytest.raises(TooManySets, match="7 location sets"):
-        decomposition_oracle(data, problem_from_data(data), max_sets=6)
+    with pytest.raises(TooManySets, match="more than 1 of the 7 location sets"):
+        decomposition_oracle(data, problem_from_data(data), max_solved=1, prune=False)
 
 
 @pytest.mark.parametrize("variant", ["strong_duality", "kkt_bigm"])
@@ -116,3 +133,25 @@ def test_the_engine_reformulations_agree_with_the_oracle(registry, variant):
     cert = certify(problem, x, y, oracle=oracle)
     assert cert.certified, cert.summary()
     assert np.sum(problem.block("built", x)) <= 2
+
+
+def test_the_location_cases_carry_the_thesis_decision(registry, book):
+    """Each chapter 7/9 case's published decision is the referenced Table 26/29/43/47 one,
+    and re-solving the follower there reports it in the thesis's terms (GD1 < GD2 by bus)."""
+    from gridbench_dg_contract_pricing.make_cases import LOCATION_CASES
+    from gridbench_dg_contract_pricing.models import KIT, published_decision_quantities
+
+    for name in LOCATION_CASES:
+        data = load_case(registry.cases[name], registry.formulations["dg_contract_pricing"]).data
+        printed = {r.quantity: r.value for r in book.references
+                   if r.case == name and r.variant == "enumeration"}
+        units = range(1, data.location.max_units + 1)
+        assert data.published_locations == [printed[f"location_gd{k}"] for k in units]
+        assert data.published_prices == [printed[f"price_gd{k}"] for k in units]
+        if name.startswith("dg85"):
+            continue  # one grid oracle per case is enough here: the 34-bus ones
+        at = published_decision_quantities(data)
+        assert [at[f"published_decision_location_GD{k}"] for k in units] == \
+            data.published_locations
+        response = KIT.published_response(data)
+        assert at["published_decision_profit_total"] == pytest.approx(response.leader_value)

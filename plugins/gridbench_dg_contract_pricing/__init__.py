@@ -29,7 +29,10 @@ _MODELS = "gridbench_dg_contract_pricing.models"
 # is run when named, e.g. `gridbench run -f dg_contract_pricing -c dg34_multistage`
 # (docs/dg_contract_pricing.md, "Cases and variants", measured times)
 NAMED_ONLY = ("dg34_multistage", "dg85_multistage", "dg34_scenario_A_pq",
-              "dg34_scenario_B_pq", "dg34_scenario_C_pq", "dg85_pq")
+              "dg34_scenario_B_pq", "dg34_scenario_C_pq", "dg85_pq",
+              "dg34_location_A", "dg34_location_B", "dg34_location_C", "dg85_location",
+              "dg34_location_A_pq", "dg34_location_B_pq", "dg34_location_C_pq",
+              "dg85_location_pq")
 # what a default run uses on the coarse chapter 5 and 6 cases (the chapter-4 ones run every
 # variant): the oracle, strong duality and kkt_bigm on Pyomo, and the thesis's own dual
 # (chapter 5's, or chapter 6's thesis_dual_pq.py)
@@ -39,6 +42,9 @@ FEATURE_SMALL_VARIANTS = ["enumeration", "strong_duality:pyomo/highs",
 # on the 85-bus ones kkt_bigm took 84 s (stages) and 19 s (PQ) per solver, mostly proving
 # its big-Ms (fresh clone, 2026-11-30): left to --variant kkt_bigm; dg85_small runs it
 FEATURE_SMALL_VARIANTS_85 = [v for v in FEATURE_SMALL_VARIANTS if not v.startswith("kkt")]
+# the MILPs need a bound on the duals of P^gd <= P-bar u that the engine proves only by
+# enumerating the leader's grid, here 4^8 x 2^8 points (docs, "Chapters 7-10"): --variant
+LOCATION_SMALL_VARIANTS = ["enumeration"]
 SMALL_CASES = {  # source, load blocks (per stage), P (and Y), grid steps, default variants
     "dg34_small": ("dg34_scenario_A", 3, 4, 3, []),
     "dg85_small": ("dg85", 2, 4, 2, []),
@@ -46,7 +52,10 @@ SMALL_CASES = {  # source, load blocks (per stage), P (and Y), grid steps, defau
     "dg85_multistage_small": ("dg85_multistage", 2, 4, 2, FEATURE_SMALL_VARIANTS_85),
     "dg34_pq_small": ("dg34_scenario_A_pq", 3, 4, 3, FEATURE_SMALL_VARIANTS),
     "dg85_pq_small": ("dg85_pq", 2, 4, 2, FEATURE_SMALL_VARIANTS_85),
+    "dg34_location_small": ("dg34_location_A", 3, 4, 3, LOCATION_SMALL_VARIANTS),
 }
+# the coarse location case keeps the thesis's chapter-8 candidates (28 pairs), not all 33
+SMALL_CANDIDATES = {"dg34_location_small": (17, 22, 23, 24, 25, 27, 28, 30)}
 
 
 def _formulation() -> Formulation:
@@ -85,7 +94,8 @@ def _formulation() -> Formulation:
                         "percent_saving",
                         "percent_profit_difference", "percent_saving_difference",
                         "published_decision_capacity_factor_*", "published_decision_profit_*",
-                        "published_decision_payment_with_dg"),
+                        "published_decision_payment_with_dg", "location_*", "units_built",
+                        "published_decision_location_*", "published_decision_units_built"),
         verify="gridbench_dg_contract_pricing.models:verify",
         agreement=(Agreement(("profit_total",), rel=1e-6, abs=1e-6, across_variants=True,
                              description="every reformulation, the oracle and the hand-written "
@@ -137,6 +147,12 @@ def _small_case(name: str, source: str, blocks: int, pwl: int, steps: int,
         if data.get("reactive_power"):
             data["reactive_power"] = data["reactive_power"] | {"pwl_blocks": pwl}
         data.pop("published_prices", None)  # the thesis's prices answer the full case
+        data.pop("published_locations", None)
+        keep = SMALL_CANDIDATES.get(name)
+        if keep:
+            units = [data["dg_bus"].index(bus) for bus in keep]
+            for key in ("dg_names", "dg_bus", "dg_capacity_mw", "dg_min_mw", "dg_cost"):
+                data[key] = [data[key][j] for j in units]
         case = dict(raw["case"]) | {
             "name": name, "description": f"coarse test version of {source}",
             "calibrated_on": [],  # the full case's fit; no published value is this case's
@@ -145,7 +161,9 @@ def _small_case(name: str, source: str, blocks: int, pwl: int, steps: int,
                               if not a.startswith(("DEFAULT RUN", "PUBLISHED DECISION"))),
                             f"TEST COARSENING: {blocks} of the load blocks (evenly picked, "
                             f"{8760 / blocks:g} h each), P (and Y) = {pwl}, price grid in {steps} "
-                            f"steps; the load scale of {source} is kept (not recalibrated)",
+                            f"steps; the load scale of {source} is kept (not recalibrated)"
+                            + (f"; candidate buses {list(keep)} only (the thesis's chapter-8 "
+                               "set)" if keep else ""),
                             *([f"DEFAULT RUN: {', '.join(variants)} (the full validation's "
                                "10-minute bound); --variant NAME runs any other"]
                               if variants else [])]}

@@ -97,6 +97,9 @@ class DGContractData(BaseModel):
     # the thesis's contract prices for this case (EUR/MWh per DG, its Tables 3, 6, 9, 13):
     # the follower is re-solved at them and the DG profit there reported next to the optimum
     published_prices: list[float] = []
+    # location cases (chapters 7-10): the buses of the thesis's units, ascending (its GD1,
+    # GD2, ...), one published price each; every other candidate is not built
+    published_locations: list[int] = []
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -124,7 +127,15 @@ class DGContractData(BaseModel):
         if self.location and any(m != 0 for m in self.dg_min_mw):
             raise ValueError("a location case needs dg_min_mw = 0 (a unit not built "
                              "produces nothing)")
-        if self.published_prices and len(self.published_prices) != n_dg:
+        if self.location is None and self.published_locations:
+            raise ValueError("published_locations belongs to a location case")
+        if self.location is not None and self.published_prices:
+            if len(self.published_locations) != len(self.published_prices):
+                raise ValueError("published_prices needs one entry per published location")
+            missing = sorted(set(self.published_locations) - set(self.dg_bus))
+            if missing:
+                raise ValueError(f"published locations {missing} are not candidate buses")
+        elif self.published_prices and len(self.published_prices) != n_dg:
             raise ValueError("published_prices needs one entry per DG")
         if any(s.dg_cost is not None and len(s.dg_cost) != n_dg for s in self.stages):
             raise ValueError("a stage's dg_cost needs one entry per DG")

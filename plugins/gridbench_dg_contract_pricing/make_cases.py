@@ -85,12 +85,17 @@ def write_case(name: str, description: str, assumptions: list[str], data: DGCont
     lines += ["", "[data]"]
     for key, value in data.model_dump().items():
         # a multistage case has no top-level blocks; tables come after the plain keys
-        if key not in ("stages", "reactive_power") and value != [] and value is not None:
+        if (key not in ("stages", "reactive_power", "location") and value != []
+                and value is not None):
             lines.append(f"{key} = {toml_value(value)}")
     for stage in data.stages:  # an array of tables
         lines += ["", "[[data.stages]]"]
         lines += [f"{key} = {toml_value(value)}"
                   for key, value in stage.model_dump(exclude_none=True).items()]
+    if data.location:
+        lines += ["", "[data.location]"]
+        lines += [f"{key} = {toml_value(value)}"
+                  for key, value in data.location.model_dump().items()]
     if data.reactive_power:
         lines += ["", "[data.reactive_power]"]
         lines += [f"{key} = {toml_value(value)}"
@@ -446,8 +451,67 @@ MULTISTAGE = {"dg34_multistage": (case_34_multistage, "34-bus feeder, three one-
                                   "(thesis chapter 5, Tables 8-11)"),
               "dg85_multistage": (case_85_multistage, "85-bus feeder, three one-year stages "
                                   "(thesis chapter 5, Tables 12-15)")}
+# chapters 7 and 9 (location and price): every bus but the substation a candidate (docs,
+# "Chapters 7-10"), on the chapter-4 (P) and chapter-6 (PQ) cases; w^max 2 (34) and 3 (85)
+LOCATION_CASES = {
+    "dg34_location_A": "dg34_scenario_A", "dg34_location_B": "dg34_scenario_B",
+    "dg34_location_C": "dg34_scenario_C", "dg85_location": "dg85",
+    "dg34_location_A_pq": "dg34_scenario_A_pq", "dg34_location_B_pq": "dg34_scenario_B_pq",
+    "dg34_location_C_pq": "dg34_scenario_C_pq", "dg85_location_pq": "dg85_pq",
+}
+# the thesis's locations (ascending buses: its GD1, GD2, GD3) and prices, and where printed
+PUBLISHED_LOCATIONS = {
+    "dg34_location_A": ([27, 30], [79.0, 82.0], "Table 26, Cenario A"),
+    "dg34_location_B": ([23, 24], [75.0, 79.0], "Table 26, Cenario B"),
+    "dg34_location_C": ([22, 25], [70.0, 76.0], "Table 26, Cenario C"),
+    "dg85_location": ([20, 32, 59], [65.0, 65.0, 65.0], "Table 29"),
+    "dg34_location_A_pq": ([25, 30], [86.0, 82.0], "Tables 42/43, Cenario A Atual"),
+    "dg34_location_B_pq": ([25, 30], [78.0, 81.0], "Tables 42/43, Cenario B Atual"),
+    "dg34_location_C_pq": ([17, 30], [70.0, 79.0], "Tables 42/43, Cenario C Atual"),
+    "dg85_location_pq": ([20, 32, 58], [63.0, 63.0, 63.0], "Table 47, Modelo Atual"),
+}
+LOCATION_VARIANTS = ["enumeration"]
+LOCATION_RUN = (
+    "DEFAULT RUN: `enumeration` (the exact decomposition oracle over location sets, "
+    "location_oracle.py), when the case is named; the single-level MILPs with --variant NAME "
+    "(docs/dg_contract_pricing.md, 'Chapters 7-10', measured times)")
+
+
+def case_location(name: str) -> tuple[DGContractData, list[str]]:
+    """Chapter 7 (P) or 9 (PQ) on the case it extends: one candidate unit per bus but the
+    substation's, the same capacity and cost as the fixed units, at most w^max built."""
+    source = LOCATION_CASES[name]
+    raw, assumptions = _chapter4_case(source)
+    buses = [b for b in range(1, raw["n_buses"] + 1) if b != raw.get("substation_bus", 1)]
+    n, w_max = len(buses), len(raw["dg_bus"])  # w^max: as many units as the fixed cases
+    locations, prices, where = PUBLISHED_LOCATIONS[name]
+    data = DGContractData(**(raw | {
+        "dg_names": [f"bus{b}" for b in buses], "dg_bus": buses,
+        "dg_capacity_mw": [raw["dg_capacity_mw"][0]] * n, "dg_min_mw": [0.0] * n,
+        "dg_cost": [raw["dg_cost"][0]] * n, "location": {"max_units": w_max},
+        "reference_case": "", "published_prices": prices, "published_locations": locations}))
+    notes = [a for a in assumptions
+             if not a.startswith(("DEFAULT RUN", "PUBLISHED", "DG (published)"))]
+    notes = [_inherited(source) if a.startswith("CALIBRATED SHAPES") else a for a in notes]
+    notes += [
+        f"LOCATION (published, L3437/L3513; chapter 9 does not state its candidates): every bus "
+        f"but the substation (bus 1) is a candidate for one unit of "
+        f"{raw['dg_capacity_mw'][0]} MW at {raw['dg_cost'][0]} EUR/MWh, and at most "
+        f"{w_max} are built (w^max); contract price grid {raw['price_min']:g}.."
+        f"{raw['price_max']:g} EUR/MWh in {raw['price_steps']} steps (as the fixed-location "
+        "chapter); the substation bus is left out because a unit there "
+        "injects where the substation does, so it can relieve no line, loss or voltage "
+        "(the thesis's binary counts do not settle it; docs)",
+        f"PUBLISHED DECISION ({where}): units at buses {locations} with contract prices "
+        f"{prices}; the follower is re-solved at them and the DG profit there is reported next "
+        "to the optimum",
+        LOCATION_RUN,
+    ]
+    return data, notes
+
+
 CASES = ("dg34_scenario_A", "dg34_scenario_B", "dg34_scenario_C", "dg85", *MULTISTAGE,
-         *PQ_CASES)
+         *PQ_CASES, *LOCATION_CASES)
 # the thesis's optimal contract prices per case (EUR/MWh, GD1, GD2[, GD3]): the follower is
 # re-solved at them (DGContractData.published_prices); where each is printed
 PUBLISHED_PRICES = {
@@ -494,6 +558,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.calibrate:
         calibrate_shapes(args.shared, [n for n in args.case or CASES if n in CALIBRATED])
     for name in args.case or CASES:
+        if name in LOCATION_CASES:  # composed from the chapter-4/6 cases: run after them
+            data, notes = case_location(name)
+            chapter = "9, PQ model, Tables 41-51" if data.reactive_power else "7, Tables 25-30"
+            description = (f"{LOCATION_CASES[name]} with every bus a candidate location "
+                           f"(thesis chapter {chapter})")
+            calibrated = ([c for c in read_toml(folder / f"{LOCATION_CASES[name]}.toml")[
+                "case"].get("calibrated_on", []) if c.startswith("payment_without_dg")]
+                if not data.reactive_power else [])
+            write_case(name, description, notes, data, folder, variants=LOCATION_VARIANTS,
+                       calibrated_on=calibrated)
+            print(name, "composed from", LOCATION_CASES[name])
+            continue
         if name in PQ_CASES:  # composed from the chapter-4 cases: run after them
             data, notes = with_published_decision(name, *case_pq(PQ_CASES[name], args.shared))
             data = data.model_copy(update={"reference_case": ""})

@@ -53,11 +53,30 @@ def grid_points(data: DGContractData) -> int:
     return (data.price_steps + 1) ** len(data.dg_names)
 
 
+def published_decision(data: DGContractData) -> np.ndarray | None:
+    """The thesis's leader decision in this case's variables: its prices, and for a location
+    case its units built at the published buses (every other candidate not built, at the
+    grid's lowest price)."""
+    if not data.published_prices:
+        return None
+    if data.location is None:
+        return np.asarray(data.published_prices, float)
+    units = [data.dg_bus.index(bus) for bus in data.published_locations]
+    prices = np.full(len(data.dg_names), data.price_min)
+    prices[units] = data.published_prices
+    built = np.zeros(len(data.dg_names))
+    built[units] = 1.0
+    problem = problem_from_data(data)
+    x = np.zeros(problem.n_x)
+    problem.set_block("price", x, prices)
+    problem.set_block("built", x, built)
+    return x
+
+
 KIT = DGKit(problem_from_data, lambda data: BoundOptions(product_form="compact"),
             variable_quantities="leader",
             reuse_models=True,
-            published_decision_of=lambda data: (np.asarray(data.published_prices, float)
-                                                if data.published_prices else None))
+            published_decision_of=published_decision)
 _engine_builders = {b: KIT.builder(b) for b in ("pyomo", "pulp", "cvxpy")}
 build_oracle = KIT.builder(ORACLE_BACKEND)
 
@@ -75,6 +94,9 @@ build_cvxpy = _refuse_thesis_dual("cvxpy")
 
 
 def build_pyomo(data: DGContractData, variant: str) -> BuiltModel:
+    if variant in THESIS_VARIANTS and data.location:
+        raise NotApplicable("the hand-written thesis duals are chapters 4-6's; the location "
+                            "models run on the engine's reformulations")
     if variant in THESIS_VARIANTS and data.reactive_power:
         from gridbench_dg_contract_pricing.thesis_dual_pq import build_thesis_dual_pq
 
@@ -107,7 +129,7 @@ def payment_without_dg(data: DGContractData) -> float:
 
 # what the thesis prints at its own decision, re-evaluated at the published prices: the
 # follower's answer there is what a calibrated case is fitted to (make_cases.py, calibrate.py)
-AT_PUBLISHED = ("capacity_factor_", "profit_", "payment_with_dg")
+AT_PUBLISHED = ("capacity_factor_", "profit_", "payment_with_dg", "location_")
 
 
 def published_decision_quantities(data: DGContractData) -> dict[str, float]:
@@ -116,13 +138,42 @@ def published_decision_quantities(data: DGContractData) -> dict[str, float]:
     response = KIT.published_response(data)
     if response is None or response.y is None:
         return {}
-    x = np.asarray(data.published_prices, float)
-    at = thesis_quantities(data, x, response.y, published=False)
+    at = thesis_quantities(data, published_decision(data), response.y, published=False)
     return {f"published_decision_{k}": v for k, v in at.items() if k.startswith(AT_PUBLISHED)}
+
+
+def built_units(data: DGContractData, x: np.ndarray) -> tuple[int, ...]:
+    """The candidates a location decision builds, in ascending bus order (the thesis's GD1,
+    GD2, ...)."""
+    built = KIT.problem(data).block("built", x) > 0.5
+    return tuple(sorted(np.flatnonzero(built), key=lambda j: data.dg_bus[j]))
+
+
+def location_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray,
+                        published: bool = True) -> dict[str, float]:
+    """A location answer in the thesis's terms: the built units relabelled GD1, GD2, ... by
+    ascending bus, each with its bus (``location_gd<k>``), and the fixed-set case's
+    quantities (the same follower answer without the units not built)."""
+    from gridbench_dg_contract_pricing.location_oracle import fixed_set, restrict
+
+    problem = KIT.problem(data)
+    units = built_units(data, x)
+    names = [f"GD{k + 1}" for k in range(len(units))]
+    sub_data = fixed_set(data, units).model_copy(update={"dg_names": names})
+    sub_x, sub_y = restrict(problem, KIT.problem(sub_data), units, x, y)
+    out = {f"location_{name}": float(data.dg_bus[j]) for name, j in zip(names, units,
+                                                                        strict=True)}
+    out["units_built"] = float(len(units))
+    out |= thesis_quantities(sub_data, sub_x, sub_y, published=False)
+    if published:
+        out |= published_decision_quantities(data)
+    return out
 
 
 def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray,
                       published: bool = True) -> dict[str, float]:
+    if data.location is not None:
+        return location_quantities(data, x, y, published)
     problem = KIT.problem(data)
     net = network_of(data)
     p_gd = problem.block("p_gd", y)  # (J, T) MW

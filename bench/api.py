@@ -66,8 +66,8 @@ _WHERE: dict[str, str] = {
                     "bench.bilevel.plugin_kit"),
     "standard_variants": "bench.bilevel.variants",
     "certify": "bench.bilevel.certify",
-    **dict.fromkeys(("solve_exact", "optimistic_response", "OracleResult", "OPTIMALITY_TOL"),
-                    "bench.bilevel.oracle"),
+    **dict.fromkeys(("solve_exact", "optimistic_response", "OracleResult", "OPTIMALITY_TOL",
+                     "OracleLimit"), "bench.bilevel.oracle"),
     **dict.fromkeys(("solve_follower", "stack_follower", "StackedFollower"),
                     "bench.bilevel.dual"),
 }

@@ -32,6 +32,19 @@ class BenchRow:
     variables: int | None
     objective: float | None
     ratio: float | None = None  # total time / fastest pair's total, same case and variant
+    constraints: int | None = None
+    integers: int | None = None  # integer and binary variables
+    bound: float | None = None  # the solver's proven bound (best bound of a MIP)
+    # nodes: what the run reports (an oracle's sets or subproblems solved, *_nodes)
+    nodes: int | None = None
+    message: str = ""  # why a run did not finish optimal
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap between the objective and the proven bound."""
+        if self.objective is None or self.bound is None:
+            return None
+        return abs(self.objective - self.bound) / max(1e-9, abs(self.objective))
 
     @property
     def total_s(self) -> float | None:
@@ -70,13 +83,21 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
             planned.solver.name, str(last.status), len(attempts),
             statistics.median(a.build_time_s for a in good) if good else last.build_time_s,
             statistics.median(a.solve_time_s for a in good) if good else last.solve_time_s,
-            last.model_size.variables if last.model_size else None, last.objective)
+            last.model_size.variables if last.model_size else None, last.objective,
+            constraints=last.model_size.constraints if last.model_size else None,
+            integers=last.model_size.integer_variables if last.model_size else None,
+            bound=last.bound, nodes=_nodes(last), message=last.message)
         rows.append(row)
         on_row(row)
         if benchmark.series and last.status is not Status.OPTIMAL:
             stopped.add(pair)
     _ratios(rows)
     return rows
+
+
+def _nodes(result: RunResult) -> int | None:
+    counts = [v for k, v in result.quantities.items() if k.endswith("_nodes")]
+    return int(sum(counts)) if counts else None
 
 
 def _ratios(rows: list[BenchRow]) -> None:

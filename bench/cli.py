@@ -581,14 +581,24 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
             _fail_input(str(exc))
         all_rows += rows
         table = [[r.case, r.variant, r.backend, r.solver, r.status, r.variables or "",
+                  r.constraints or "", r.integers if r.integers is not None else "",
                   f"{r.build_s:.3f}" if r.build_s is not None else "",
                   f"{r.solve_s:.3f}" if r.solve_s is not None else "",
-                  f"{r.ratio:.2f}" if r.ratio else "", r.repeats] for r in rows]
+                  f"{r.ratio:.2f}" if r.ratio else "",
+                  f"{r.objective:.10g}" if r.objective is not None else "",
+                  f"{r.gap:.2e}" if r.gap is not None else "",
+                  r.nodes if r.nodes is not None else "", r.repeats] for r in rows]
         click.echo(f"\n{name} (median of repeats; ratio = total time / fastest pair on the "
-                   "same case and variant)")
+                   "same case and variant; gap = |objective - proven bound| / |objective|; "
+                   "nodes = what the run reports: an oracle's subproblems solved)")
         click.echo(tabulate(table, ["case", "variant", "backend", "solver", "status", "vars",
-                                    "build s", "solve s", "ratio", "repeats"],
+                                    "rows", "int", "build s", "solve s", "ratio",
+                                    "objective", "gap", "nodes", "repeats"],
                             disable_numparse=True))
+        unfinished = [r for r in rows if r.status != "optimal" and r.message]
+        for r in unfinished:
+            click.echo(f"  {r.case} {r.variant} {r.backend}/{r.solver}: {r.status}: "
+                       f"{r.message}", err=True)
         if benchmark.series:
             best = largest_solved(rows, benchmark.cases)
             click.echo("\nlargest case solved to optimality within the time limit")

@@ -119,8 +119,8 @@ def test_data_file_matches_the_reference_file():
                 assert cell.line == int(line), printed.where
             checked += 1
     # chapter 4 (67, and 13 cells again as the follower's answer at the printed prices),
-    # chapter 5 (57), chapter 6 (61), chapters 7 and 9 (122)
-    assert checked == table_quantities == 67 + 13 + 57 + 61 + 122
+    # chapter 5 (57), chapter 6 (61), chapters 7 and 9 (122), chapters 8 and 10 (186)
+    assert checked == table_quantities == 67 + 13 + 57 + 61 + 122 + 186
 
 
 def test_data_file_keeps_seed_lines_and_constants():

@@ -13,6 +13,7 @@ from __future__ import annotations
 from bench.api import (
     BILEVEL_QUANTITIES,
     Agreement,
+    Benchmark,
     CaseSource,
     Formulation,
     ProblemClass,
@@ -32,7 +33,9 @@ NAMED_ONLY = ("dg34_multistage", "dg85_multistage", "dg34_scenario_A_pq",
               "dg34_scenario_B_pq", "dg34_scenario_C_pq", "dg85_pq",
               "dg34_location_A", "dg34_location_B", "dg34_location_C", "dg85_location",
               "dg34_location_A_pq", "dg34_location_B_pq", "dg34_location_C_pq",
-              "dg85_location_pq")
+              "dg85_location_pq",
+              *(f"dg{n}_multistage_location{pq}{every}" for n in (34, 85)
+                for pq in ("", "_pq") for every in ("", "_all")))
 # what a default run uses on the coarse chapter 5 and 6 cases (the chapter-4 ones run every
 # variant): the oracle, strong duality and kkt_bigm on Pyomo, and the thesis's own dual
 # (chapter 5's, or chapter 6's thesis_dual_pq.py)
@@ -42,9 +45,10 @@ FEATURE_SMALL_VARIANTS = ["enumeration", "strong_duality:pyomo/highs",
 # on the 85-bus ones kkt_bigm took 84 s (stages) and 19 s (PQ) per solver, mostly proving
 # its big-Ms (fresh clone, 2026-11-30): left to --variant kkt_bigm; dg85_small runs it
 FEATURE_SMALL_VARIANTS_85 = [v for v in FEATURE_SMALL_VARIANTS if not v.startswith("kkt")]
-# the MILPs need a bound on the duals of P^gd <= P-bar u that the engine proves only by
-# enumerating the leader's grid, here 4^8 x 2^8 points (docs, "Chapters 7-10"): --variant
-LOCATION_SMALL_VARIANTS = ["enumeration"]
+# the location MILPs run with the case's stated big-M (the engine cannot bound the duals of
+# P^gd <= P-bar u); kkt_bigm (2326 binaries) hit 300 s on HiGHS and SCIP (docs)
+LOCATION_SMALL_VARIANTS = ["enumeration", "strong_duality:pyomo/highs",
+                           "strong_duality:pyomo/scip"]
 SMALL_CASES = {  # source, load blocks (per stage), P (and Y), grid steps, default variants
     "dg34_small": ("dg34_scenario_A", 3, 4, 3, []),
     "dg85_small": ("dg85", 2, 4, 2, []),
@@ -95,6 +99,8 @@ def _formulation() -> Formulation:
                         "percent_profit_difference", "percent_saving_difference",
                         "published_decision_capacity_factor_*", "published_decision_profit_*",
                         "published_decision_payment_with_dg", "location_*", "units_built",
+                        "entry_stage_*", "published_decision_entry_stage_*",
+                        "published_locations_optimum",
                         "published_decision_location_*", "published_decision_units_built"),
         verify="gridbench_dg_contract_pricing.models:verify",
         agreement=(Agreement(("profit_total",), rel=1e-6, abs=1e-6, across_variants=True,
@@ -184,6 +190,28 @@ def gridbench_cases():
     files = [dataclasses.replace(case, default=case.name not in NAMED_ONLY)
              for case in case_files(data_dir("cases")) if case.formulation == NAME]
     return files + [_small_case(name, *spec) for name, spec in SMALL_CASES.items()]
+
+
+# issue 14: every location case of chapters 7-10, the thesis's restricted candidate sets and
+# every bus, the exact oracle and the single-level MILPs on HiGHS, SCIP and CBC
+LOCATION_BENCHMARK_CASES = (
+    "dg34_location_small",
+    "dg34_location_A", "dg34_location_B", "dg34_location_C", "dg85_location",
+    "dg34_location_A_pq", "dg34_location_B_pq", "dg34_location_C_pq", "dg85_location_pq",
+    *(f"dg{n}_multistage_location{pq}{every}" for pq in ("", "_pq") for n in (34, 85)
+      for every in ("", "_all")))
+
+
+@hookimpl
+def gridbench_benchmarks():
+    return [Benchmark(
+        name="dg_location",
+        description="DG location and price (thesis ch. 7-10): the exact oracle and the "
+                    "single-level MILPs (strong duality, KKT big-M) on HiGHS, SCIP, CBC, every "
+                    "location case, restricted and full candidate sets",
+        formulation=NAME, cases=LOCATION_BENCHMARK_CASES,
+        variants=("enumeration", "strong_duality", "kkt_bigm"),
+        solvers=("builtin", "highs", "scip", "cbc"), repeat=1, time_limit_s=600.0)]
 
 
 @hookimpl

@@ -55,6 +55,10 @@ class Location(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_units: int = Field(ge=1)  # w^max (34 buses: 2; 85 buses: 3)
+    # the big-M of eqs. (101)/(113) for the duals the engine cannot bound (the thesis prints
+    # none): stated, not proven, so a single-level MILP whose big-M binds at its answer is
+    # reported uncertified (docs, "Chapters 7-10")
+    big_m: float | None = Field(None, gt=0)
 
 
 class DGContractData(BaseModel):
@@ -78,6 +82,9 @@ class DGContractData(BaseModel):
     block_hours: list[float] = []
     block_price: list[float] = []  # wholesale price per block, EUR/MWh
     stages: list[Stage] = []
+    # chapters 8 and 10: a contract price per DG and stage (and, with ``location``, a
+    # location per stage that never decreases: a unit once built stays); chapter 5: False
+    price_per_stage: bool = False
     reactive_power: ReactivePower | None = None
     location: Location | None = None  # chapters 7-10: the DGs are candidates (dg_bus)
     substation_max_mw: float = Field(gt=0)
@@ -127,16 +134,21 @@ class DGContractData(BaseModel):
         if self.location and any(m != 0 for m in self.dg_min_mw):
             raise ValueError("a location case needs dg_min_mw = 0 (a unit not built "
                              "produces nothing)")
+        if self.price_per_stage and not self.stages:
+            raise ValueError("price_per_stage needs stages")
+        per_unit = len(self.stages) if self.price_per_stage else 1
         if self.location is None and self.published_locations:
             raise ValueError("published_locations belongs to a location case")
         if self.location is not None and self.published_prices:
-            if len(self.published_locations) != len(self.published_prices):
-                raise ValueError("published_prices needs one entry per published location")
+            if len(self.published_locations) * per_unit != len(self.published_prices):
+                raise ValueError("published_prices needs one entry per published location"
+                                 + (" and stage" if self.price_per_stage else ""))
             missing = sorted(set(self.published_locations) - set(self.dg_bus))
             if missing:
                 raise ValueError(f"published locations {missing} are not candidate buses")
-        elif self.published_prices and len(self.published_prices) != n_dg:
-            raise ValueError("published_prices needs one entry per DG")
+        elif self.published_prices and len(self.published_prices) != n_dg * per_unit:
+            raise ValueError("published_prices needs one entry per DG"
+                             + (" and stage (DG-major)" if self.price_per_stage else ""))
         if any(s.dg_cost is not None and len(s.dg_cost) != n_dg for s in self.stages):
             raise ValueError("a stage's dg_cost needs one entry per DG")
         return self
@@ -228,7 +240,12 @@ def problem_from_data(data: DGContractData, with_dg: bool = True):
     net = network_of(data)
     T, J = net.n_block, net.n_dg
     b = BilevelBuilder("dg_contract_pricing")
-    price = b.leader("price", J, grid=net.grid)
+    if data.price_per_stage:  # chapters 8/10: x_{j,q,e}, a price per DG and stage
+        price = b.leader("price", (J, len(data.stages)), grid=net.grid)
+        price_jt = price[:, net.stage]  # each block's price: its stage's
+    else:
+        price = b.leader("price", J, grid=net.grid)
+        price_jt = price[:, None]
     cap = np.asarray(data.dg_capacity_mw) if with_dg else np.zeros(J)
     # the PQ model's capability polygon (82i,j,m,n) implies 0 <= P <= cap: stated as bounds
     # too (a valid tightening the engine's bound derivation uses)
@@ -241,7 +258,19 @@ def problem_from_data(data: DGContractData, with_dg: bool = True):
         _pq_network(b, data, net, p_gd, p_se, cap)
     else:
         _p_network(b, data, net, p_gd, p_se)
-    if data.location and with_dg:
+    if data.location and with_dg and data.price_per_stage:
+        # (105a-c), (107i): at most w^max units per stage, a unit once built stays, and a
+        # unit not built in a stage produces nothing in its blocks
+        E = len(data.stages)
+        built = b.leader("built", (J, E), lower=0.0, upper=1.0, integer=True)
+        b.leader_constraint(built.sum(axis=0) <= np.full(E, data.location.max_units),
+                            name="max_units")
+        if E > 1:
+            b.leader_constraint(built[:, 1:] - built[:, :-1] >= np.zeros((J, E - 1)),
+                                name="stays_built")
+        b.follower_constraint(p_gd - (cap[:, None] * np.ones((1, T))) * built[:, net.stage]
+                              <= np.zeros((J, T)), name="built_capacity")
+    elif data.location and with_dg:
         # (92)-(94): build at most w^max units; a unit not built produces nothing
         # (P^gd <= P-bar u; with the PQ polygon Q follows P to 0)
         built = b.leader("built", J, lower=0.0, upper=1.0, integer=True)
@@ -253,9 +282,9 @@ def problem_from_data(data: DGContractData, with_dg: bool = True):
     money_jt = np.broadcast_to(money, (J, T))
     # (36)/(46): wholesale purchase + contract payments, in present value (reactive power
     # costs nothing: the DG owner is paid for active energy only)
-    b.follower_minimize(p_se.dot(money * net.rho) + (price[:, None] * p_gd).dot(money_jt))
+    b.follower_minimize(p_se.dot(money * net.rho) + (price_jt * p_gd).dot(money_jt))
     # (35)/(45): the DG owners' profit, in present value
-    b.leader_maximize((price[:, None] * p_gd).dot(money_jt) - p_gd.dot(net.cost * money_jt))
+    b.leader_maximize((price_jt * p_gd).dot(money_jt) - p_gd.dot(net.cost * money_jt))
     return b.build()
 
 

@@ -44,6 +44,8 @@ def line_table(tag: str, shared: Path) -> list[tuple[int, int, float, float]]:
 
 
 def toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace('"', "'") + '"'
     if isinstance(value, list):
@@ -86,7 +88,7 @@ def write_case(name: str, description: str, assumptions: list[str], data: DGCont
     for key, value in data.model_dump().items():
         # a multistage case has no top-level blocks; tables come after the plain keys
         if (key not in ("stages", "reactive_power", "location") and value != []
-                and value is not None):
+                and value is not None and value is not False):
             lines.append(f"{key} = {toml_value(value)}")
     for stage in data.stages:  # an array of tables
         lines += ["", "[[data.stages]]"]
@@ -471,6 +473,13 @@ PUBLISHED_LOCATIONS = {
     "dg85_location_pq": ([20, 32, 58], [63.0, 63.0, 63.0], "Table 47, Modelo Atual"),
 }
 LOCATION_VARIANTS = ["enumeration"]
+# the big-M of eqs. (101)/(113) for the duals the engine cannot bound (not printed): stated
+LOCATION_BIG_M = 1e6
+LOCATION_BIG_M_NOTE = (
+    f"BIG-M (assumed, not printed): {LOCATION_BIG_M:g} for the duals of P^gd <= P-bar u (eqs. "
+    "101/113) and any other dual the engine cannot bound (when u = 0 the dual polyhedron "
+    "has a ray, so no LP bound exists, and the leader grid is too large to bound them by "
+    "enumeration); stated, not proven: a single-level MILP is certified only by the oracle")
 LOCATION_RUN = (
     "DEFAULT RUN: `enumeration` (the exact decomposition oracle over location sets, "
     "location_oracle.py), when the case is named; the single-level MILPs with --variant NAME "
@@ -488,8 +497,9 @@ def case_location(name: str) -> tuple[DGContractData, list[str]]:
     data = DGContractData(**(raw | {
         "dg_names": [f"bus{b}" for b in buses], "dg_bus": buses,
         "dg_capacity_mw": [raw["dg_capacity_mw"][0]] * n, "dg_min_mw": [0.0] * n,
-        "dg_cost": [raw["dg_cost"][0]] * n, "location": {"max_units": w_max},
-        "reference_case": "", "published_prices": prices, "published_locations": locations}))
+        "dg_cost": [raw["dg_cost"][0]] * n,
+        "location": {"max_units": w_max, "big_m": LOCATION_BIG_M}, "reference_case": "",
+        "published_prices": prices, "published_locations": locations}))
     notes = [a for a in assumptions
              if not a.startswith(("DEFAULT RUN", "PUBLISHED", "DG (published)"))]
     notes = [_inherited(source) if a.startswith("CALIBRATED SHAPES") else a for a in notes]
@@ -505,13 +515,91 @@ def case_location(name: str) -> tuple[DGContractData, list[str]]:
         f"PUBLISHED DECISION ({where}): units at buses {locations} with contract prices "
         f"{prices}; the follower is re-solved at them and the DG profit there is reported next "
         "to the optimum",
+        LOCATION_BIG_M_NOTE,
         LOCATION_RUN,
     ]
     return data, notes
 
 
+# chapters 8 and 10 (three stages, a price per DG and stage, locations that never shrink):
+# source case, the PQ case whose reactive data it takes (chapter 10), the thesis's candidate
+# buses (L3747/L3833, L4472/L4576), its price grid, and its decision (ascending buses, then
+# each unit's price per stage) with where it is printed
+MULTISTAGE_LOCATION = {
+    "dg34_multistage_location": (
+        "dg34_multistage", None, [17, 22, 23, 24, 25, 27, 28, 30], (70.0, 85.0, 15),
+        ([22, 25], [76.0, 77.0, 77.0, 76.0, 75.0, 77.0]), "Tables 32/33, Atual"),
+    "dg85_multistage_location": (
+        "dg85_multistage", None, [20, 27, 32, 42, 44, 58, 59, 60, 81], (60.0, 70.0, 10),
+        ([20, 32, 59], [65.0, 69.0, 70.0, 70.0, 70.0, 70.0, 65.0, 70.0, 70.0]),
+        "Tables 37/38, Atual"),
+    "dg34_multistage_location_pq": (
+        "dg34_multistage", "dg34_scenario_A_pq", [17, 22, 23, 24, 25, 27, 28, 30],
+        (70.0, 85.0, 15), ([22, 25], [78.0, 80.0, 80.0, 72.0, 78.0, 80.0]),
+        "Tables 53/54, Atual"),
+    "dg85_multistage_location_pq": (
+        "dg85_multistage", "dg85_pq", [20, 27, 32, 42, 44, 58, 59, 60, 81], (60.0, 70.0, 10),
+        ([32, 44, 58], [64.0, 66.0, 70.0] * 3), "Tables 59/60, Atual"),
+}
+# the same with every bus but the substation a candidate (the issue: "every multistage case
+# again with all buses as candidates"); the thesis did not solve these (no references)
+EVERY_BUS = "_all"
+MULTISTAGE_LOCATION_RUN = (
+    "DEFAULT RUN: `enumeration` (the exact stage-and-location decomposition, "
+    "location_oracle.stage_oracle: every location set x stage by the grid oracle, the best "
+    "chain of sets by dynamic programming), when the case is named")
+
+
+def case_multistage_location(name: str) -> tuple[DGContractData, list[str]]:
+    """Chapter 8 (P) or 10 (PQ): chapter 5's stages, a price per DG and stage, at most w^max
+    units per stage that stay once built, among the thesis's candidates or every bus."""
+    every_bus = name.endswith(EVERY_BUS)
+    source, pq_source, candidates, grid, published, where = MULTISTAGE_LOCATION[
+        name.removesuffix(EVERY_BUS)]
+    raw, assumptions = _chapter4_case(source)
+    if every_bus:
+        candidates = [b for b in range(1, raw["n_buses"] + 1)
+                      if b != raw.get("substation_bus", 1)]
+    n, w_max = len(candidates), len(raw["dg_bus"])
+    extra = {}
+    notes = [a for a in assumptions if not a.startswith(("DEFAULT RUN", "PUBLISHED", "DG ("))]
+    if pq_source:  # chapter 10: chapter 6's reactive data, V 9.00-11.00 kV (L4472/L4576)
+        pq, pq_notes = _chapter4_case(pq_source)
+        extra = {"reactive_power": pq["reactive_power"], "v_min_kv": 9.0}
+        notes += [a for a in pq_notes if a.startswith(("REACTIVE LOADS", "PQ MODEL",
+                                                         "V NOMINAL", "SUBSTATION Q"))]
+        notes.append("VOLTAGE (published, L4472/L4576): 9.00-11.00 kV in chapter 10 (chapter "
+                     "6's 9.45 kV minimum is not used)")
+    locations, prices = published
+    data = DGContractData(**(raw | extra | {
+        "dg_names": [f"bus{b}" for b in candidates], "dg_bus": candidates,
+        "dg_capacity_mw": [raw["dg_capacity_mw"][0]] * n, "dg_min_mw": [0.0] * n,
+        "dg_cost": [raw["dg_cost"][0]] * n,
+        "location": {"max_units": w_max, "big_m": LOCATION_BIG_M}, "price_per_stage": True,
+        "price_min": grid[0], "price_max": grid[1],
+        "price_steps": grid[2], "published_prices": prices,
+        "published_locations": locations}))
+    chosen = ("every bus but the substation (not the thesis's choice: it restricted them "
+              "'devido ao elevado tempo computacional')" if every_bus else
+              f"the thesis's candidates {candidates} (L3747/L3833)")
+    notes += [
+        f"LOCATION (published, chapter 8/10): a price per DG and stage (x_(j,q,e), eq. 112) "
+        f"and at most {w_max} units per stage (w^max) that stay once built (eq. 105b), "
+        f"among {chosen}; {raw['dg_capacity_mw'][0]} MW at {raw['dg_cost'][0]} EUR/MWh in "
+        f"every stage; contract price grid {grid[0]:g}..{grid[1]:g} EUR/MWh in {grid[2]} steps",
+        f"PUBLISHED DECISION ({where}): units at buses {locations} in every stage with "
+        f"contract prices {prices} (per unit, stages 1-3); the follower is re-solved at them "
+        "and the DG profit there is reported next to the optimum",
+        LOCATION_BIG_M_NOTE,
+        MULTISTAGE_LOCATION_RUN,
+    ]
+    return data, notes
+
+
+MULTISTAGE_LOCATION_CASES = (*MULTISTAGE_LOCATION,
+                             *(f"{name}{EVERY_BUS}" for name in MULTISTAGE_LOCATION))
 CASES = ("dg34_scenario_A", "dg34_scenario_B", "dg34_scenario_C", "dg85", *MULTISTAGE,
-         *PQ_CASES, *LOCATION_CASES)
+         *PQ_CASES, *LOCATION_CASES, *MULTISTAGE_LOCATION_CASES)
 # the thesis's optimal contract prices per case (EUR/MWh, GD1, GD2[, GD3]): the follower is
 # re-solved at them (DGContractData.published_prices); where each is printed
 PUBLISHED_PRICES = {
@@ -558,6 +646,17 @@ def main(argv: list[str] | None = None) -> None:
     if args.calibrate:
         calibrate_shapes(args.shared, [n for n in args.case or CASES if n in CALIBRATED])
     for name in args.case or CASES:
+        if name in MULTISTAGE_LOCATION_CASES:  # composed from the chapter 5/6 cases
+            data, notes = case_multistage_location(name)
+            chapter = ("10, PQ model, Tables 52-63" if data.reactive_power
+                       else "8, Tables 31-40")
+            which = ("every bus a candidate" if name.endswith(EVERY_BUS)
+                     else "the thesis's candidate buses")
+            description = (f"three stages, location and a price per stage, {which} (thesis "
+                           f"chapter {chapter})")
+            write_case(name, description, notes, data, folder, variants=LOCATION_VARIANTS)
+            print(name, "composed from", MULTISTAGE_LOCATION[name.removesuffix(EVERY_BUS)][0])
+            continue
         if name in LOCATION_CASES:  # composed from the chapter-4/6 cases: run after them
             data, notes = case_location(name)
             chapter = "9, PQ model, Tables 41-51" if data.reactive_power else "7, Tables 25-30"

@@ -20,7 +20,7 @@ from bench.api import (
     objective_check,
 )
 from gridbench_dg_contract_pricing.data import DGContractData, network_of, problem_from_data
-from gridbench_dg_contract_pricing.fast_oracle import warm_enumeration
+from gridbench_dg_contract_pricing.fast_oracle import regional_enumeration
 from gridbench_dg_contract_pricing.published import LOPEZ, load_published
 
 THESIS_DUAL = "thesis_dual"
@@ -28,15 +28,20 @@ THESIS_DUAL_AS_PRINTED = "thesis_dual_as_printed"
 THESIS_VARIANTS = (THESIS_DUAL, THESIS_DUAL_AS_PRINTED)
 
 class DGKit(BilevelKit):
-    """BilevelKit with the warm-started grid oracle (fast_oracle.py): the same enumeration
-    and tie-break as bench.bilevel.oracle, HiGHS models re-costed per grid point."""
+    """BilevelKit with the grid oracle of fast_oracle.py: the same enumeration and tie-break
+    as bench.bilevel.oracle, one HiGHS model per load block, and one LP per region of the
+    price grid where an optimal basis stays optimal (regional_enumeration)."""
 
     def solve_oracle(self, data: Any):
+        if data.price_per_stage:  # chapters 8/10: the stages separate for fixed locations
+            from gridbench_dg_contract_pricing.location_oracle import stage_oracle
+
+            return stage_oracle(data, self.problem(data))
         if data.location:  # chapters 7-10: one grid oracle per location set
             from gridbench_dg_contract_pricing.location_oracle import decomposition_oracle
 
             return decomposition_oracle(data, self.problem(data))
-        return warm_enumeration(self.problem(data))
+        return regional_enumeration(self.problem(data))
 
 
 # The single-level MILPs on the thesis's full grids do not finish here: strong_duality on
@@ -60,20 +65,28 @@ def published_decision(data: DGContractData) -> np.ndarray | None:
     if not data.published_prices:
         return None
     if data.location is None:
-        return np.asarray(data.published_prices, float)
+        return np.asarray(data.published_prices, float)  # DG-major with a price per stage
     units = [data.dg_bus.index(bus) for bus in data.published_locations]
-    prices = np.full(len(data.dg_names), data.price_min)
-    prices[units] = data.published_prices
-    built = np.zeros(len(data.dg_names))
-    built[units] = 1.0
     problem = problem_from_data(data)
+    shape = problem.blocks["price"][1]  # (J,) or, with a price per stage, (J, E)
+    prices = np.full(shape, data.price_min)
+    prices[units] = np.asarray(data.published_prices, float).reshape((len(units), *shape[1:]))
+    built = np.zeros(shape)
+    built[units] = 1.0  # the thesis's units stay for every stage (Tables 33, 38, 54, 59)
     x = np.zeros(problem.n_x)
     problem.set_block("price", x, prices)
     problem.set_block("built", x, built)
     return x
 
 
-KIT = DGKit(problem_from_data, lambda data: BoundOptions(product_form="compact"),
+def bound_options(data: DGContractData) -> BoundOptions:
+    """The engine's bound options: the compact product form, and a location case's stated
+    big-M where it gives one."""
+    big_m = data.location.big_m if data.location else None
+    return BoundOptions(product_form="compact", big_m=big_m)
+
+
+KIT = DGKit(problem_from_data, bound_options,
             variable_quantities="leader",
             reuse_models=True,
             published_decision_of=published_decision)
@@ -129,7 +142,8 @@ def payment_without_dg(data: DGContractData) -> float:
 
 # what the thesis prints at its own decision, re-evaluated at the published prices: the
 # follower's answer there is what a calibrated case is fitted to (make_cases.py, calibrate.py)
-AT_PUBLISHED = ("capacity_factor_", "profit_", "payment_with_dg", "location_")
+AT_PUBLISHED = ("capacity_factor_", "profit_", "payment_with_dg", "location_",
+                "entry_stage_")
 
 
 def published_decision_quantities(data: DGContractData) -> dict[str, float]:
@@ -145,7 +159,9 @@ def published_decision_quantities(data: DGContractData) -> dict[str, float]:
 def built_units(data: DGContractData, x: np.ndarray) -> tuple[int, ...]:
     """The candidates a location decision builds, in ascending bus order (the thesis's GD1,
     GD2, ...)."""
-    built = KIT.problem(data).block("built", x) > 0.5
+    built = KIT.problem(data).block("built", x) > 0.5  # (J,) or, per stage, (J, E)
+    if built.ndim == 2:
+        built = built.any(axis=1)  # built in some stage (then in every later one)
     return tuple(sorted(np.flatnonzero(built), key=lambda j: data.dg_bus[j]))
 
 
@@ -164,10 +180,27 @@ def location_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray,
     out = {f"location_{name}": float(data.dg_bus[j]) for name, j in zip(names, units,
                                                                         strict=True)}
     out["units_built"] = float(len(units))
+    built = problem.block("built", x)
+    if built.ndim == 2:  # the stage each unit is built in (it stays in the later ones)
+        out |= {f"entry_stage_{name}": float(np.argmax(built[j] > 0.5) + 1)
+                for name, j in zip(names, units, strict=True)}
     out |= thesis_quantities(sub_data, sub_x, sub_y, published=False)
     if published:
         out |= published_decision_quantities(data)
+        if data.published_locations:
+            out["published_locations_optimum"] = published_locations_optimum(data)
     return out
+
+
+def published_locations_optimum(data: DGContractData) -> float:
+    """The leader's optimum with the units fixed at the thesis's locations and every price
+    free (the grid oracle of that fixed set): equal to the case's optimum exactly when the
+    thesis's locations are optimal under this case's data (ties with other sets allowed)."""
+    from gridbench_dg_contract_pricing.location_oracle import fixed_set
+
+    units = tuple(data.dg_bus.index(bus) for bus in data.published_locations)
+    result = KIT.solve_oracle(fixed_set(data, units))
+    return float("nan") if result.leader_value is None else float(result.leader_value)
 
 
 def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray,
@@ -179,12 +212,17 @@ def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray,
     p_gd = problem.block("p_gd", y)  # (J, T) MW
     energy = p_gd @ net.hours  # MWh per DG
     # EUR per DG and block, nominal and in present value (xi_e; 1 for a one-year case)
-    profit = (x[:, None] - net.cost) * p_gd * net.hours
-    profit_pv = (x[:, None] - net.cost) * p_gd * net.weight
+    prices = problem.block("price", x)  # (J,) or, with a price per stage, (J, E)
+    price_jt = prices[:, net.stage] if prices.ndim == 2 else prices[:, None]
+    profit = (price_jt - net.cost) * p_gd * net.hours
+    profit_pv = (price_jt - net.cost) * p_gd * net.weight
     capacity = np.asarray(data.dg_capacity_mw, float)
     out: dict[str, float] = {}
     for j, name in enumerate(data.dg_names):
-        out[f"price_{name}"] = float(x[j])
+        if prices.ndim == 2:
+            out |= {f"price_{name}_stage{e + 1}": float(v) for e, v in enumerate(prices[j])}
+        else:
+            out[f"price_{name}"] = float(prices[j])
         out[f"capacity_factor_{name}"] = float(
             100 * energy[j] / (capacity[j] * net.hours.sum()))
         out[f"profit_{name}"] = float(profit_pv[j].sum())  # the horizon's present value
@@ -198,7 +236,7 @@ def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray,
         out["reactive_energy_total_kvarh"] = float(1000 * (q_gd @ net.hours).sum())
     if len(data.stages) > 1:  # chapter 5's tables: per stage, nominal, and present value
         p_se = problem.block("p_se", y)
-        payment = net.weight * (net.rho * p_se + (x[:, None] * p_gd).sum(axis=0))
+        payment = net.weight * (net.rho * p_se + (price_jt * p_gd).sum(axis=0))
         for e in range(len(data.stages)):
             blocks = net.stage == e
             label = f"stage{e + 1}"
@@ -207,6 +245,14 @@ def thesis_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray,
                 out[f"capacity_factor_{name}_{label}"] = float(
                     100 * energy_in(p_gd[j], net.hours, blocks) / (
                         capacity[j] * net.hours[blocks].sum()))
+            if data.reactive_power:  # chapter 10's Tables 57 and 63: energies per stage
+                q_stage = problem.block("q_gd", y)[:, blocks] @ net.hours[blocks]
+                p_stage = p_gd[:, blocks] @ net.hours[blocks]
+                for j, name in enumerate(data.dg_names):
+                    out[f"active_energy_{name}_{label}_kwh"] = float(1000 * p_stage[j])
+                    out[f"reactive_energy_{name}_{label}_kvarh"] = float(1000 * q_stage[j])
+                out[f"active_energy_total_{label}_kwh"] = float(1000 * p_stage.sum())
+                out[f"reactive_energy_total_{label}_kvarh"] = float(1000 * q_stage.sum())
             out[f"profit_total_{label}"] = float(profit[:, blocks].sum())
             out[f"profit_pv_{label}"] = float(profit_pv[:, blocks].sum())
             out[f"payment_{label}"] = float(payment[blocks].sum())  # present value

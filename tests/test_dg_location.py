@@ -1,6 +1,7 @@
-"""Chapters 7-10's location feature (issue 14, first part): the leader builds at most w^max
-of the candidate units; the decomposition oracle (one grid oracle per location set) equals
-plain enumeration of every leader point, and the engine's reformulations agree with it."""
+"""Chapters 7-10's location feature (issue 14): the leader builds at most w^max of the
+candidate units (per stage, never fewer later, with a price per stage); the decomposition
+oracles (one grid oracle per location set, the best chain of sets over stages) equal plain
+enumeration of every leader point, and the engine's reformulations agree with them."""
 
 from __future__ import annotations
 

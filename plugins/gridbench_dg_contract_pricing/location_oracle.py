@@ -116,6 +116,19 @@ def marginal_values(data: DGContractData, net: Network) -> tuple[np.ndarray, flo
     no-DG dispatch, in EUR per MW over the block's weighted hours (with reactive power
     credited at its best, tan(phi) |dual of Q|), and F0 the no-DG follower cost; None when
     the follower has no feasible dispatch without DG."""
+    values = _marginal_values(data, net)
+    if values is None:
+        return None
+    active, reactive, no_dg_cost = values
+    if data.reactive_power:
+        fp = data.reactive_power.power_factor
+        active = active + np.sqrt(1 - fp ** 2) / fp * reactive
+    return active, no_dg_cost
+
+
+def _marginal_values(data: DGContractData, net: Network):
+    """(V_P, |V_Q|, F0): the marginal values of a unit's active and reactive output apart
+    (|V_Q| = 0 without reactive power)."""
     every = fixed_set(data, tuple(range(len(data.dg_names))))
     problem = problem_from_data(every, with_dg=False)  # every unit's output fixed at 0
     cost = problem.follower_cost(np.zeros(problem.n_x))
@@ -135,11 +148,10 @@ def marginal_values(data: DGContractData, net: Network) -> tuple[np.ndarray, flo
     network = np.array([not name.startswith(UNIT_ROWS) for name in problem.row_names])
     reduced = cost - problem.A.T @ (np.asarray(lp.getSolution().row_dual) * network)
     gain = -reduced[p_cols]  # EUR per MW of unit output in each block
-    if data.reactive_power:  # min over |Q| <= tan(phi) P of d_P P + d_Q Q
-        q_cols = problem.blocks["q_gd"][2].reshape(net.n_dg, net.n_block)
-        fp = data.reactive_power.power_factor
-        gain = gain + np.sqrt(1 - fp ** 2) / fp * np.abs(reduced[q_cols])
-    return gain + net.cost * net.weight, no_dg_cost
+    credit = np.zeros_like(gain)
+    if data.reactive_power:  # EUR per MVAr of the unit's Q, either sign at its best
+        credit = np.abs(reduced[problem.blocks["q_gd"][2].reshape(net.n_dg, net.n_block)])
+    return gain + net.cost * net.weight, credit, no_dg_cost
 
 
 def unit_bounds(data: DGContractData, net: Network) -> tuple[np.ndarray, float] | None:
@@ -190,8 +202,74 @@ def _sets_by_bound(n: int, m: int, additive: np.ndarray, caps: np.ndarray):
     return rows[order], bounds[order]
 
 
-def _below(bound: float, incumbent: float | None) -> bool:
-    return incumbent is not None and bound < incumbent - 1e-9 * max(1.0, abs(incumbent))
+def _cannot_beat(bound: float, incumbent: float | None) -> bool:
+    """The set cannot do better than the incumbent (within 1e-9 relative): its ties are not
+    solved, the optimal value is the same."""
+    return incumbent is not None and bound <= incumbent + 1e-9 * max(1.0, abs(incumbent))
+
+
+def knapsack_bounds(data: DGContractData, net: Network, sets: np.ndarray,
+                    chunk: int = 20_000) -> np.ndarray:
+    """A second, tighter bound per set (rows of ``sets``: unit indices, all of one size k):
+    the largest, over the set's price grid, of the sum over blocks of a fractional knapsack.
+
+    Why it holds: in block t the follower could leave every unit off, so at its optimum g_t
+    (p - lambda(g_t)).g_t <= 0, and the convexity of its cost in the injections gives
+    lambda(g_t).g_t <= lambda(0).g_t, lambda(0) the no-DG marginal values (active V_P and
+    reactive V_Q, ``_marginal_values``). So sum_j use_j(P_jt) <= 0, with use_j(P) =
+    (p_j w_t - V_P) P - |V_Q| Qmax(P) and Qmax(P) the unit's largest |Q| at P (the PQ
+    polygon: min(tan(phi) P, (P-bar - P) / q), convex use: two linear pieces). The profit
+    sum_j (p_j - c_jt) w_t P_jt is then at most the fractional knapsack's optimum under that
+    row: the pieces that free room (use <= 0) are taken whole, the others by ratio of profit
+    to use."""
+    values = _marginal_values(data, net)
+    assert values is not None, "no knapsack bound without a feasible no-DG dispatch"
+    active, reactive, _ = values
+    cap = np.asarray(data.dg_capacity_mw, float)
+    grid = net.grid
+    price = grid[:, None, None] * net.weight  # (G, 1, T)
+    margin = (grid[:, None, None] - net.cost) * net.weight  # profit per MW, (G, J, T)
+    if data.reactive_power:  # two pieces: Q at tan(phi) P, then along the chord
+        fp = data.reactive_power.power_factor
+        tan_phi = np.sqrt(1 - fp ** 2) / fp
+        chord = (1 - fp) / np.sqrt(1 - fp ** 2)  # q of the chord rows (82n)
+        corner = cap / (1 + chord * tan_phi)
+        widths = [corner, cap - corner]
+        slopes = [price - active - tan_phi * reactive, price - active + reactive / chord]
+    else:
+        widths, slopes = [cap], [price - active]
+    reward = np.stack([margin * w[None, :, None] for w in widths], axis=-1)  # (G,J,T,pieces)
+    use = np.stack([a * w[None, :, None] for a, w in zip(slopes, widths, strict=True)],
+                   axis=-1)
+    out = np.full(len(sets), -np.inf)
+    k = sets.shape[1]
+    for start in range(0, len(sets), chunk):
+        part = sets[start:start + chunk]
+        best = np.full(len(part), -np.inf)
+        for combo in itertools.product(range(len(grid)), repeat=k):
+            # (S, k * pieces, T): every piece of every unit of the set at these prices
+            r = np.concatenate([np.moveaxis(reward[combo[i], part[:, i]], -1, 1)
+                                for i in range(k)], axis=1)
+            a = np.concatenate([np.moveaxis(use[combo[i], part[:, i]], -1, 1)
+                                for i in range(k)], axis=1)
+            earns = r > 0
+            fills = (a <= 0) & earns  # frees room (or costs none): taken whole
+            total = np.where(fills, r, 0.0).sum(axis=1)
+            room = np.where(fills, -a, 0.0).sum(axis=1)
+            needs = (a > 0) & earns
+            ratio = np.where(needs, r / np.where(needs, a, 1.0), -1.0)
+            order = np.argsort(-ratio, axis=1, kind="stable")
+            r_sorted = np.take_along_axis(np.where(needs, r, 0.0), order, axis=1)
+            a_sorted = np.take_along_axis(np.where(needs, a, 0.0), order, axis=1)
+            for i in range(r_sorted.shape[1]):
+                a_i = a_sorted[:, i]
+                share = np.where(a_i > 0, np.clip(room / np.where(a_i > 0, a_i, 1.0), 0, 1),
+                                 0.0)
+                total += share * r_sorted[:, i]
+                room -= share * a_i
+            best = np.maximum(best, total.sum(axis=-1))
+        out[start:start + chunk] = best
+    return out
 
 
 def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
@@ -211,25 +289,53 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
     net = network_of(data)
     caps = grid_caps(data, net)
     bounds = unit_bounds(data, net) if prune else None
-    best.lps += 1 if prune else 0
+    best.lps += 2 if prune else 0
     additive = bounds[0] if bounds is not None else caps
     if not prune:
         additive = np.full(n, np.inf)
     ordered, set_bounds = _sets_by_bound(n, m, additive, caps)
     sets = SetSolver(data)
-    solved = 0
-    for row, bound in zip(ordered, set_bounds, strict=True):
-        if _below(bound, best.leader_value):
+    solved = refined = 0
+    position = 0
+    if data.published_locations and prune:
+        # the thesis's set first: any set's optimum is a valid incumbent, and a good one
+        # lets the bounds prune from the start
+        first = tuple(sorted(data.dg_bus.index(bus) for bus in data.published_locations))
+        pad = np.full(m, -1)
+        pad[:len(first)] = first
+        at = np.flatnonzero((ordered == pad).all(axis=1))
+        order = np.concatenate([at, np.setdiff1d(np.arange(len(ordered)), at)])
+        ordered, set_bounds = ordered[order], set_bounds[order]
+    while position < len(ordered):
+        row, bound = ordered[position], set_bounds[position]
+        position += 1
+        if _cannot_beat(bound, best.leader_value):
+            if solved == 0:
+                continue  # the thesis's set, put first: the rest are sorted
             break  # sorted: every later set's bound is lower still
         units = tuple(int(j) for j in row if j >= 0)
-        if solved == 1:  # refuse early: how many sets the first incumbent leaves
-            incumbent = best.leader_value
-            passing = int(np.sum(set_bounds >= incumbent - 1e-9 * max(1.0, abs(incumbent))))
+        if solved == 1 and prune and bounds is not None and not refined:
+            # the knapsack bound for every set the additive one leaves, then in its order
+            rest = slice(position - 1, None)
+            alive = ~np.array([_cannot_beat(b, best.leader_value) for b in set_bounds[rest]])
+            keep_rows, keep_bounds = ordered[rest][alive], set_bounds[rest][alive]
+            tighter = keep_bounds.copy()
+            sizes = (keep_rows >= 0).sum(axis=1)
+            for size in np.unique(sizes):
+                mine = sizes == size
+                tighter[mine] = np.minimum(tighter[mine], knapsack_bounds(
+                    data, net, keep_rows[mine][:, :size]))
+            refined = len(keep_rows)
+            order = np.argsort(-tighter, kind="stable")
+            ordered, set_bounds, position = keep_rows[order], tighter[order], 0
+            passing = int(np.sum(~np.array([_cannot_beat(b, best.leader_value)
+                                            for b in set_bounds])))
             if passing > max_solved:
                 raise TooManySets(
                     f"{passing} of the {n_sets} location sets (C({n}, <= {m})) bound above "
                     f"the incumbent {best.leader_value:.10g}: more than {max_solved} grid "
                     "oracles")
+            continue
         if solved == max_solved:
             raise TooManySets(f"more than {max_solved} of the {n_sets} location sets "
                               f"(C({n}, <= {m})) pass the bound")
@@ -245,8 +351,11 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
                 1.0, abs(best.leader_value)):
             best.status, best.x, best.y, best.leader_value = "optimal", x, y.copy(), value
             best.follower_value = problem.follower_objective(x, y)
+    # the first set is solved before the knapsack bounds of the sets the additive one leaves
+    left = 1 + refined if refined else solved
     best.method = (f"location decomposition: {n_sets} sets; {solved} solved by the grid "
-                   f"oracle, {n_sets - 1 - solved} pruned by the additive bound")
+                   f"oracle, {n_sets - 1 - left} pruned by the additive bound"
+                   + (f", {left - solved} by the knapsack bound" if refined else ""))
     best.nodes = solved
     return best
 

@@ -116,7 +116,11 @@ def marginal_values(data: DGContractData, net: Network) -> tuple[np.ndarray, flo
     no-DG dispatch, in EUR per MW over the block's weighted hours (with reactive power
     credited at its best, tan(phi) |dual of Q|), and F0 the no-DG follower cost; None when
     the follower has no feasible dispatch without DG."""
-    values = _marginal_values(data, net)
+    return _combined(data, _marginal_values(data, net))
+
+
+def _combined(data: DGContractData, values) -> tuple[np.ndarray, float] | None:
+    """``marginal_values`` from ``_marginal_values``'s answer (the reactive credit added)."""
     if values is None:
         return None
     active, reactive, no_dg_cost = values
@@ -154,9 +158,11 @@ def _marginal_values(data: DGContractData, net: Network):
     return gain + net.cost * net.weight, credit, no_dg_cost
 
 
-def unit_bounds(data: DGContractData, net: Network) -> tuple[np.ndarray, float] | None:
-    """(u_j per candidate, F0): the additive bound's terms (module doc)."""
-    values = marginal_values(data, net)
+def unit_bounds(data: DGContractData, net: Network,
+                values=None) -> tuple[np.ndarray, float] | None:
+    """(u_j per candidate, F0): the additive bound's terms (module doc); ``values``:
+    ``_marginal_values``'s answer when already computed."""
+    values = _combined(data, _marginal_values(data, net) if values is None else values)
     if values is None:
         return None
     value, no_dg_cost = values
@@ -202,13 +208,15 @@ def _sets_by_bound(n: int, m: int, additive: np.ndarray, caps: np.ndarray):
     return rows[order], bounds[order]
 
 
-def _cannot_beat(bound: float, incumbent: float | None) -> bool:
+def _cannot_beat(bound, incumbent: float | None):
     """The set cannot do better than the incumbent (within 1e-9 relative): its ties are not
-    solved, the optimal value is the same."""
-    return incumbent is not None and bound <= incumbent + 1e-9 * max(1.0, abs(incumbent))
+    solved, the optimal value is the same. ``bound``: a number or an array of them."""
+    if incumbent is None:
+        return np.zeros(np.shape(bound), bool) if np.ndim(bound) else False
+    return bound <= incumbent + 1e-9 * max(1.0, abs(incumbent))
 
 
-def knapsack_bounds(data: DGContractData, net: Network, sets: np.ndarray,
+def knapsack_bounds(data: DGContractData, net: Network, sets: np.ndarray, values=None,
                     chunk: int = 20_000) -> np.ndarray:
     """A second, tighter bound per set (rows of ``sets``: unit indices, all of one size k):
     the largest, over the set's price grid, of the sum over blocks of a fractional knapsack.
@@ -221,8 +229,8 @@ def knapsack_bounds(data: DGContractData, net: Network, sets: np.ndarray,
     polygon: min(tan(phi) P, (P-bar - P) / q), convex use: two linear pieces). The profit
     sum_j (p_j - c_jt) w_t P_jt is then at most the fractional knapsack's optimum under that
     row: the pieces that free room (use <= 0) are taken whole, the others by ratio of profit
-    to use."""
-    values = _marginal_values(data, net)
+    to use. ``values``: ``_marginal_values``'s answer when already computed."""
+    values = _marginal_values(data, net) if values is None else values
     assert values is not None, "no knapsack bound without a feasible no-DG dispatch"
     active, reactive, _ = values
     cap = np.asarray(data.dg_capacity_mw, float)
@@ -288,8 +296,9 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
         best.leader_value, best.follower_value = nothing.leader_value, nothing.follower_value
     net = network_of(data)
     caps = grid_caps(data, net)
-    bounds = unit_bounds(data, net) if prune else None
-    best.lps += 2 if prune else 0
+    values = _marginal_values(data, net) if prune else None  # one LP, for both bounds
+    bounds = unit_bounds(data, net, values) if values is not None else None
+    best.lps += 1 if prune else 0
     additive = bounds[0] if bounds is not None else caps
     if not prune:
         additive = np.full(n, np.inf)
@@ -317,19 +326,18 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
         if solved == 1 and prune and bounds is not None and not refined:
             # the knapsack bound for every set the additive one leaves, then in its order
             rest = slice(position - 1, None)
-            alive = ~np.array([_cannot_beat(b, best.leader_value) for b in set_bounds[rest]])
+            alive = ~_cannot_beat(set_bounds[rest], best.leader_value)
             keep_rows, keep_bounds = ordered[rest][alive], set_bounds[rest][alive]
             tighter = keep_bounds.copy()
             sizes = (keep_rows >= 0).sum(axis=1)
             for size in np.unique(sizes):
                 mine = sizes == size
                 tighter[mine] = np.minimum(tighter[mine], knapsack_bounds(
-                    data, net, keep_rows[mine][:, :size]))
+                    data, net, keep_rows[mine][:, :size], values))
             refined = len(keep_rows)
             order = np.argsort(-tighter, kind="stable")
             ordered, set_bounds, position = keep_rows[order], tighter[order], 0
-            passing = int(np.sum(~np.array([_cannot_beat(b, best.leader_value)
-                                            for b in set_bounds])))
+            passing = int(np.sum(~_cannot_beat(set_bounds, best.leader_value)))
             if passing > max_solved:
                 raise TooManySets(
                     f"{passing} of the {n_sets} location sets (C({n}, <= {m})) bound above "

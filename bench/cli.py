@@ -532,11 +532,17 @@ def _print_run(doc: dict[str, Any], show_checks: str) -> None:
 @click.option("--time-limit", type=FiniteFloat(min=0, min_open=True),
               help="Seconds per solve (default: the benchmark's own).")
 @click.option("-b", "--backend", "backends", multiple=True, help="Only these backends.")
+@click.option("-s", "--solver", "solvers", multiple=True,
+              help="Only these of the benchmark's solvers.")
+@click.option("-c", "--case", "cases", multiple=True, help="Only these of the benchmark's cases.")
+@click.option("--variant", "variants", multiple=True,
+              help="Only these of the benchmark's variants.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the timing rows as JSON.")
 @click.pass_context
 def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None,
                   time_limit: float | None, backends: tuple[str, ...],
+                  solvers: tuple[str, ...], cases: tuple[str, ...], variants: tuple[str, ...],
                   json_path: Path | None) -> None:
     """Time build and solve separately for the named benchmarks; without NAMES, list them.
 
@@ -571,6 +577,17 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
         benchmark = registry.benchmarks[name]
         if backends:
             benchmark = replace(benchmark, backends=backends)
+        for option, field, chosen in (("--solver", "solvers", solvers),
+                                      ("--case", "cases", cases),
+                                      ("--variant", "variants", variants)):
+            if not chosen:
+                continue
+            own = getattr(benchmark, field)
+            outside = [c for c in chosen if own and c not in own]
+            if outside:
+                _fail_input(f"{option} {', '.join(map(repr, outside))}: not in benchmark "
+                            f"{name!r} (its {field}: {', '.join(own)})")
+            benchmark = replace(benchmark, **{field: tuple(chosen)})
         click.echo(f"{name}: {benchmark.description}", err=True)
         try:
             rows = run_benchmark(benchmark, registry, book, repeat, time_limit, on_row=lambda r:

@@ -10,8 +10,9 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from bench.bilevel import BilevelBuilder, solve_exact
-from bench.bilevel.bounds import STATED, BoundOptions
+from bench.bilevel.bounds import STATED, BoundDeriver, BoundOptions
 from bench.bilevel.certify import certify
+from bench.bilevel.dual import stack_follower
 from bench.bilevel.reformulate import ReformulationNotApplicable, SingleLevelModel, reformulate
 from bench.errors import NotApplicable
 
@@ -163,6 +164,43 @@ def test_a_stated_big_m_is_named_when_active_and_the_oracle_decides():
     # with derived bounds the dual M is proven, the primal one (y unbounded) needs a value
     with pytest.raises(ValueError, match="state a big-M"):
         reformulate(problem, "kkt_bigm")
+
+
+def test_a_dual_with_a_ray_is_found_without_its_bounding_lps():
+    """A unit whose limit is a leader's location binary (thesis ch. 7): when the unit is
+    not built, the duals of its two limits grow together, so no LP bound exists; the
+    recession-cone LPs find that at once, and a bounded dual keeps its bounding LP."""
+    b = BilevelBuilder("location")
+    built = b.leader("built", 2, lower=0, upper=1, integer=True)
+    p_gd = b.follower("p_gd", 2, lower=0)
+    p_se = b.follower("p_se", lower=0)
+    b.follower_minimize(p_se.dot([70.0]) + p_gd.dot([50.0, 60.0]))
+    b.follower_constraint(p_gd - 2 * built <= 0, name="built_capacity")
+    b.follower_constraint(p_se + p_gd.sum() == 3, name="balance")
+    b.leader_maximize(p_gd.sum())
+    problem = b.build()
+    deriver = BoundDeriver(problem, stack_follower(problem), BoundOptions(grid_duals=False))
+    up, down = deriver.dual_rays()
+    names = deriver.stacked.names
+    rays = {names[k] for k in np.flatnonzero(up | down)}
+    assert {"row built_capacity[0]", "row built_capacity[1]"} <= rays
+    balance = names.index("row balance")
+    assert down[balance] and not up[balance]  # the energy price: at most the substation's
+    before = deriver.lps_solved
+    capacity = deriver.dual_range(names.index("row built_capacity[0]"))
+    assert capacity.lower == -np.inf and capacity.upper == 0.0
+    assert deriver.lps_solved == before  # no bounding LP for a dual with a ray
+    price = deriver.dual_range(balance)
+    assert price.lower == -np.inf and price.upper == pytest.approx(70.0)
+    assert deriver.lps_solved == before + 1  # one LP, for the side without a ray
+    # without the grid's duals, a stated big-M takes its place, marked unproven
+    with pytest.raises(ValueError, match="state a big-M"):
+        reformulate(problem, "strong_duality", BoundOptions(grid_duals=False))
+    model = reformulate(problem, "strong_duality", BoundOptions(big_m=1e3, grid_duals=False))
+    assert STATED in set(model.big_m.sources)
+    v = _solve(model)
+    assert problem.leader_objective(v[model.x_index], v[model.y_index]) == pytest.approx(
+        solve_exact(problem).leader_value)
 
 
 def test_certificate_catches_a_follower_answer_that_is_not_optimal():

@@ -184,12 +184,15 @@ def test_a_price_per_stage_decomposes_by_stage_and_chain(registry, max_units):
     data = DGContractData.model_validate(base.model_dump() | update)
     problem = problem_from_data(data)
     assert problem.n_x == 4 + (4 if max_units else 0)
-    split, plain = stage_oracle(data, problem), enumerate_grid(problem)
-    assert split.leader_value == pytest.approx(plain.leader_value, rel=1e-9)
-    assert certify(problem, split.x, split.y).certified
-    if max_units:
-        built = problem.block("built", split.x)
-        assert np.all(built.sum(axis=0) <= max_units) and np.all(built[:, 1] >= built[:, 0])
+    plain = enumerate_grid(problem)
+    for relax in (True, False):  # the stage relaxation first, or every set at every stage
+        split = stage_oracle(data, problem, relax=relax)
+        assert split.leader_value == pytest.approx(plain.leader_value, rel=1e-9)
+        assert certify(problem, split.x, split.y).certified
+        if max_units:
+            built = problem.block("built", split.x)
+            assert np.all(built.sum(axis=0) <= max_units)
+            assert np.all(built[:, 1] >= built[:, 0])
 
 
 def test_every_referenced_location_quantity_is_computed(registry, book):

@@ -158,6 +158,10 @@ def test_plugin_commands_benchmarks_and_sections(toy_module, tmp_path):
     assert timed.exit_code == 0, timed.output
     assert "largest case solved" in timed.output and "toy_big" in timed.output
     assert _cli("bench", "nope").exit_code == 2
+    one = _cli("bench", "toy_bench", "-c", "toy_big")  # a benchmark's own filters
+    assert one.exit_code == 0 and "toy_big" in one.output and "toy_a " not in one.output
+    outside = _cli("bench", "toy_bench", "-c", "toy_plain_only")
+    assert outside.exit_code == 2 and "not in benchmark 'toy_bench'" in outside.output
     run = _cli("run", "-c", "toy_a", "--json", str(tmp_path / "r.json"))
     assert run.exit_code == 0, run.output
     assert "toy_sum\n3 toy runs" in run.output  # the formulation's report section

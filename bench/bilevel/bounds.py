@@ -12,6 +12,9 @@ the optimum. Sources, tried in this order:
   with any optimal dual and any optimal primal, so no bilevel-feasible (x, y) is lost);
   otherwise a *dual bounding LP* over the dual polyhedron for all leader values in the box
   (finite only when that polyhedron is bounded, which boxed follower variables prevent).
+  Before those LPs, a few LPs over the polyhedron's recession cone find every dual with a
+  ray (e.g. a unit whose limit is a leader's 0: the duals of its two limits grow together);
+  such a dual has no finite LP bound, and its LP is skipped.
 * a *stated* value (the case file's big-M): not proven; every result that relies on one is
   certified only by the oracle, and each stated bound that is active at a solution is named.
 
@@ -110,6 +113,7 @@ class BoundDeriver:
     _grid: tuple[np.ndarray, np.ndarray, int] | None = None
     _hpr: tuple | None = None
     _dual_lp: tuple | None = None
+    _rays: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ LPs
 
@@ -238,6 +242,54 @@ class BoundDeriver:
             self._dual_lp = (None, None, A_eq, st.cost0, bounds)
         return self._dual_lp
 
+    def dual_rays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(has a ray upwards, has a ray downwards) per dual: directions r with A'r = 0
+        within the duals' sign cone (x is boxed, so a recession direction of the dual
+        polyhedron moves only the duals). Each LP maximises the number of not yet marked
+        duals that one direction moves (within a unit box); duals it moves are marked, and
+        the LPs stop when no direction moves another. A dual marked has no finite LP bound on
+        that side, so its bounding LP is skipped (a dual wrongly left unmarked only costs its
+        LP, which then says unbounded)."""
+        if self._rays is None:
+            st = self.stacked
+            K = st.n_duals
+            lower_sign, upper_sign = st.dual_bounds()
+            # a sign-constrained dual moves one way only, so rays add up without cancelling
+            # and one LP marks many; a free dual (an equality's) is left to its LPs
+            ups, downs = np.flatnonzero(lower_sign == 0), np.flatnonzero(upper_sign == 0)
+            up = np.zeros(K, bool)
+            down = np.zeros(K, bool)
+            # variables (r, t_up, t_down): A'r = 0, t_up <= r on ups, t_down <= -r on downs
+            eye = sp.identity(K, format="csr")
+            n_up, n_down = len(ups), len(downs)
+            A_eq = sp.hstack([st.A.T, sp.csr_matrix((st.A.shape[1], n_up + n_down))]).tocsr()
+            A_ub = sp.vstack([
+                sp.hstack([-eye[ups], sp.identity(n_up), sp.csr_matrix((n_up, n_down))]),
+                sp.hstack([eye[downs], sp.csr_matrix((n_down, n_up)), sp.identity(n_down)]),
+            ]).tocsr()
+            r_bounds = np.column_stack([np.maximum(lower_sign, -1.0),
+                                        np.minimum(upper_sign, 1.0)])
+            for _ in range(20):
+                t_bounds = np.column_stack([np.zeros(n_up + n_down), np.concatenate(
+                    [np.where(up[ups], 0.0, 1.0), np.where(down[downs], 0.0, 1.0)])])
+                res = linprog(np.concatenate([np.zeros(K), -np.ones(n_up + n_down)]),
+                              A_ub=A_ub, b_ub=np.zeros(n_up + n_down), A_eq=A_eq,
+                              b_eq=np.zeros(A_eq.shape[0]),
+                              bounds=np.vstack([r_bounds, t_bounds]), method="highs")
+                self.lps_solved += 1
+                if res.status != 0 or -res.fun <= 1e-6:
+                    break
+                r = res.x[:K]
+                if np.abs(st.A.T @ r).max(initial=0.0) > 1e-9:
+                    break  # not a clean direction: leave the rest to the bounding LPs
+                new_up, new_down = (r > 1e-6) & ~up, (r < -1e-6) & ~down
+                if not (new_up.any() or new_down.any()):
+                    break
+                up |= new_up
+                down |= new_down
+            self._rays = (up, down)
+        return self._rays
+
     def dual_range(self, k: int) -> Bound:
         """Valid (lower, upper) of dual k where derivable, else infinite."""
         grid = self.grid_duals()
@@ -249,12 +301,18 @@ class BoundDeriver:
         if self.lps_solved > self.options.max_dual_lps:
             return Bound(-np.inf, np.inf, DUAL_LP, True)
         lower_sign, upper_sign = self.stacked.dual_bounds()
+        ray_up, ray_down = self.dual_rays()
         e = np.zeros(self.problem.n_x + self.stacked.n_duals)
         e[self.problem.n_x + k] = 1.0
         arrays = self._dual_arrays()
-        hi = upper_sign[k] if upper_sign[k] == 0 else _outward(self._dual_max(e, arrays), True)
-        lo = lower_sign[k] if lower_sign[k] == 0 else _outward(-self._dual_max(-e, arrays),
-                                                               False)
+        if upper_sign[k] == 0 or ray_up[k]:
+            hi = 0.0 if upper_sign[k] == 0 else np.inf
+        else:
+            hi = _outward(self._dual_max(e, arrays), True)
+        if lower_sign[k] == 0 or ray_down[k]:
+            lo = 0.0 if lower_sign[k] == 0 else -np.inf
+        else:
+            lo = _outward(-self._dual_max(-e, arrays), False)
         return Bound(lo, hi, DUAL_LP, True)
 
     def _dual_max(self, objective: np.ndarray, arrays) -> float:

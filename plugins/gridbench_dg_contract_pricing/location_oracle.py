@@ -72,6 +72,7 @@ class SetSolver:
     from set to set (fast_oracle.RegionalOracle)."""
 
     def __init__(self, data: DGContractData) -> None:
+        self.data = data
         self.problem = problem_from_data(fixed_set(data, tuple(range(len(data.dg_names)))))
         self.oracle = RegionalOracle(self.problem)
         _, shape, flat = self.problem.blocks["p_gd"]
@@ -401,8 +402,13 @@ def _place_stage(problem: BilevelProblem, y: np.ndarray, sub: BilevelProblem,
         problem.set_block(name, y, full)
 
 
+# sets x stages up to which the dynamic programme runs without trying the stage relaxation
+# first (dg34_multistage_location: 37 sets x 3 stages, 25 s, and the relaxation leaves a gap)
+SMALL_CHAIN_PROGRAMME = 200
+
+
 def stage_oracle(data: DGContractData, problem: BilevelProblem,
-                 max_solved: int = 2_000) -> OracleResult:
+                 max_solved: int = 2_000, relax: bool | None = None) -> OracleResult:
     """The exact optimistic optimum of a case with a price per stage (chapters 8 and 10).
 
     What it proves: the prices of different stages are independent leader variables and each
@@ -412,7 +418,13 @@ def stage_oracle(data: DGContractData, problem: BilevelProblem,
     oracles. With location, for every set S of at most w^max candidates and every stage e the
     stage-e optimum V_e(S) is solved (regional grid oracle), and the best chain S_1 <= S_2 <=
     ... (a unit once built stays) is found exactly by dynamic programming over subsets:
-    F_1(S) = V_1(S), F_e(S) = V_e(S) + max_{T <= S} F_{e-1}(T), optimum max_S F_E(S)."""
+    F_1(S) = V_1(S), F_e(S) = V_e(S) + max_{T <= S} F_{e-1}(T), optimum max_S F_E(S).
+    Before that (``relax``; by default when there are more than SMALL_CHAIN_PROGRAMME sets x
+    stages), the stage relaxation: each stage's location optimum alone (decomposition_oracle,
+    with its bounds) adds up to a bound on every chain, and a chain that attains it is
+    optimal without solving every set at every stage. It does not close when the stages'
+    best sets differ (as in dg34_multistage_location, where the full dynamic programme is
+    cheap), hence not by default on small candidate sets."""
     assert data.price_per_stage and problem.leader_sense == "max"
     net = network_of(data)
     n_stage = len(data.stages)
@@ -435,42 +447,27 @@ def stage_oracle(data: DGContractData, problem: BilevelProblem,
     else:
         n, m = len(data.dg_names), data.location.max_units
         sets = list(location_sets(n, m))
-        if len(sets) * n_stage > max_solved:
-            raise TooManySets(f"{len(sets)} location sets x {n_stage} stages exceed "
-                              f"{max_solved} grid oracles")
-        values: list[dict] = []
         solvers = [SetSolver(stage_case(data, e)) for e in range(n_stage)]
-        for solver in solvers:
-            v_e = {}
-            for units in sets:
-                result = solver.solve(units)
-                best.lps += result.lps
-                best.points += result.points
-                if result.leader_value is not None:
-                    v_e[units] = result.leader_value
-            values.append(v_e)
-        chain_value: dict = {}
-        chain_from: list[dict] = []
-        for e in range(n_stage):
-            value_e, from_e = {}, {}
-            for units, v in values[e].items():
-                if e == 0:
-                    value_e[units], from_e[units] = v, None
-                    continue
-                subsets = [t for t in _subsets(units) if t in chain_value]
-                if not subsets:
-                    continue
-                prior = max(subsets, key=lambda t: chain_value[t])
-                value_e[units], from_e[units] = v + chain_value[prior], prior
-            chain_value = value_e
-            chain_from.append(from_e)
-        if not chain_value:
-            return best
-        last = max(chain_value, key=lambda u: chain_value[u])
-        chain = [last]
-        for e in range(n_stage - 1, 0, -1):
-            chain.append(chain_from[e][chain[-1]])
-        chain.reverse()
+        if relax is None:
+            relax = len(sets) * n_stage > SMALL_CHAIN_PROGRAMME
+        chain, upper, lower = (_stage_relaxation(data, solvers, best, max_solved) if relax
+                               else (None, np.inf, -np.inf))
+        if chain is not None:
+            best.method = (f"stage relaxation: each stage's location oracle alone bounds every "
+                           f"chain by {upper:.10g}; the chain of sets {_buses(data, chain)} "
+                           "attains it")
+        else:
+            if len(sets) * n_stage > max_solved:
+                raise TooManySets(
+                    f"{len(sets)} location sets x {n_stage} stages exceed {max_solved} grid "
+                    f"oracles, and the stage relaxation leaves a gap: every chain is at most "
+                    f"{upper:.10g} (the stages' location optima added), the best chain found "
+                    f"{lower:.10g}")
+            chain = _best_chain(sets, solvers, best)
+            best.nodes = len(sets) * n_stage
+            best.method = (f"stage and location decomposition: {len(sets)} location sets x "
+                           f"{n_stage} stages solved by the grid oracle, best chain of sets "
+                           "that never shrink by dynamic programming")
         prices = np.full((n, n_stage), data.price_min)
         built = np.zeros((n, n_stage))
         for e, units in enumerate(chain):  # the chain's sets solved again for their answers
@@ -482,14 +479,99 @@ def stage_oracle(data: DGContractData, problem: BilevelProblem,
                          np.flatnonzero(net.stage == e), None)
         problem.set_block("price", x, prices)
         problem.set_block("built", x, built)
-        best.nodes = len(sets) * n_stage
-        best.method = (f"stage and location decomposition: {len(sets)} location sets x "
-                       f"{n_stage} stages solved by the grid oracle, best chain of sets that "
-                       "never shrink by dynamic programming")
     best.status, best.x, best.y = "optimal", x, y
     best.leader_value = problem.leader_objective(x, y)
     best.follower_value = problem.follower_objective(x, y)
     return best
+
+
+def _buses(data: DGContractData, chain: list[tuple[int, ...]]) -> str:
+    return " / ".join(",".join(str(data.dg_bus[j]) for j in units) or "none"
+                      for units in chain)
+
+
+def _stage_relaxation(data: DGContractData, solvers: list[SetSolver], best: OracleResult,
+                      max_solved: int):
+    """(chain, upper, lower): dropping "a unit once built stays", the stages separate, so
+    the sum of the stages' location optima (each proven by decomposition_oracle) bounds
+    every chain from above. A chain that attains the sum is optimal: the constant chains of
+    each stage's optimal set are tried, and the stages' optimal sets themselves when they
+    nest. Returns chain None when no chain tried attains the bound (upper, lower: the
+    bound and the best chain tried)."""
+    optima, tops = [], []
+    for solver in solvers:
+        stage_problem = problem_from_data(solver.data)
+        result = decomposition_oracle(solver.data, stage_problem, max_solved)
+        best.lps += result.lps
+        best.points += result.points
+        best.nodes += result.nodes
+        if result.leader_value is None:
+            return None, np.inf, -np.inf
+        optima.append(result.leader_value)
+        built = stage_problem.block("built", result.x)
+        tops.append(tuple(int(j) for j in np.flatnonzero(built > 0.5)))
+    upper = float(sum(optima))
+    nested = all(set(a) <= set(b) for a, b in itertools.pairwise(tops))
+    chains = [list(tops)] if nested else []
+    chains += [[units] * len(solvers) for units in dict.fromkeys(tops)]
+    lower, chosen = -np.inf, None
+    for chain in chains:
+        value = 0.0
+        for e, units in enumerate(chain):
+            if units == tops[e]:
+                value += optima[e]
+                continue
+            result = solvers[e].solve(units)
+            best.lps += result.lps
+            best.points += result.points
+            if result.leader_value is None:
+                value = -np.inf
+                break
+            value += result.leader_value
+        if value > lower:
+            lower, chosen = value, chain
+    if lower >= upper - 1e-9 * max(1.0, abs(upper)):
+        return chosen, upper, lower
+    return None, upper, lower
+
+
+def _best_chain(sets: list[tuple[int, ...]], solvers: list[SetSolver],
+                best: OracleResult) -> list[tuple[int, ...]]:
+    """Every set at every stage by the grid oracle, then the best chain S_1 <= S_2 <= ...
+    by dynamic programming over subsets (stage_oracle's doc)."""
+    values: list[dict] = []
+    for solver in solvers:
+        v_e = {}
+        for units in sets:
+            result = solver.solve(units)
+            best.lps += result.lps
+            best.points += result.points
+            if result.leader_value is not None:
+                v_e[units] = result.leader_value
+        values.append(v_e)
+    chain_value: dict = {}
+    chain_from: list[dict] = []
+    for e in range(len(solvers)):
+        value_e, from_e = {}, {}
+        for units, v in values[e].items():
+            if e == 0:
+                value_e[units], from_e[units] = v, None
+                continue
+            subsets = [t for t in _subsets(units) if t in chain_value]
+            if not subsets:
+                continue
+            prior = max(subsets, key=lambda t: chain_value[t])
+            value_e[units], from_e[units] = v + chain_value[prior], prior
+        chain_value = value_e
+        chain_from.append(from_e)
+    if not chain_value:
+        raise OracleLimit("no chain of location sets has a feasible follower at every stage")
+    last = max(chain_value, key=lambda u: chain_value[u])
+    chain = [last]
+    for e in range(len(solvers) - 1, 0, -1):
+        chain.append(chain_from[e][chain[-1]])
+    chain.reverse()
+    return chain
 
 
 def _subsets(units: tuple[int, ...]):

@@ -572,9 +572,25 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
         book, _ = load_reference_book(registry)
     except InputError as exc:
         _fail_input(str(exc))
-    all_rows = []
+    all_rows: list = []
+
+    def save(rows: list) -> None:
+        if json_path is not None:
+            write_text(json_path, json.dumps({"meta": environment(registry),
+                                              "rows": [asdict(r) for r in rows]}, indent=2))
+
+    def on_row(row) -> None:
+        click.echo(f"  {row.case} {row.variant} {row.backend}/{row.solver}: {row.status} "
+                   f"build {row.build_s or 0:.3f} s, solve {row.solve_s or 0:.3f} s", err=True)
+        # every finished row is on disk at once: a benchmark stopped midway keeps them
+        # (ratios are added when the benchmark ends)
+        save([*all_rows, *finished_here, row])
+        finished_here.append(row)
+
+    finished_here: list = []
     for name in names:
         benchmark = registry.benchmarks[name]
+        finished_here.clear()
         if backends:
             benchmark = replace(benchmark, backends=backends)
         for option, field, chosen in (("--solver", "solvers", solvers),
@@ -590,10 +606,8 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
             benchmark = replace(benchmark, **{field: tuple(chosen)})
         click.echo(f"{name}: {benchmark.description}", err=True)
         try:
-            rows = run_benchmark(benchmark, registry, book, repeat, time_limit, on_row=lambda r:
-                                 click.echo(f"  {r.case} {r.variant} {r.backend}/{r.solver}: "
-                                            f"{r.status} build {r.build_s or 0:.3f} s, solve "
-                                            f"{r.solve_s or 0:.3f} s", err=True))
+            rows = run_benchmark(benchmark, registry, book, repeat, time_limit,
+                                 on_row=on_row)
         except InputError as exc:
             _fail_input(str(exc))
         all_rows += rows
@@ -623,8 +637,7 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
                                 ["variant", "backend", "solver", "largest case"],
                                 disable_numparse=True))
     if json_path is not None:
-        write_text(json_path, json.dumps({"meta": environment(registry),
-                                          "rows": [asdict(r) for r in all_rows]}, indent=2))
+        save(all_rows)
         click.echo(f"timings written to {json_path}")
 
 

@@ -159,7 +159,7 @@ def test_the_location_cases_carry_the_thesis_decision(registry, book):
         if name.startswith("dg85") or name in MULTISTAGE_LOCATION_CASES:
             continue  # one grid oracle per case is enough here: the 34-bus ones
         at = published_decision_quantities(data)
-        assert [at[f"published_decision_location_GD{k}"] for k in units] == \
+        assert [at[f"published_decision_location_gd{k}"] for k in units] == \
             data.published_locations
         response = KIT.published_response(data)
         assert at["published_decision_profit_total"] == pytest.approx(response.leader_value)
@@ -209,8 +209,8 @@ def test_every_referenced_location_quantity_is_computed(registry, book):
             continue  # the 34-bus ones cover every quantity name
         data = load_case(registry.cases[name], registry.formulations["dg_contract_pricing"]).data
         response = KIT.published_response(data)
-        computed = {k.lower() for k in thesis_quantities(data, published_decision(data),
-                                                         response.y, published=False)}
+        computed = set(thesis_quantities(data, published_decision(data), response.y,
+                                         published=False))  # exact names, no case folding
         referenced = {r.quantity for r in book.references if r.case == name}
         assert referenced and referenced <= computed, (name, sorted(referenced - computed))
 

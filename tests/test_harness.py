@@ -4,6 +4,7 @@ plugin commands. A tiny in-process plugin exercises them without any modelling l
 
 from __future__ import annotations
 
+import json
 import types
 
 import click
@@ -157,6 +158,8 @@ def test_plugin_commands_benchmarks_and_sections(toy_module, tmp_path):
     timed = _cli("bench", "toy_bench", "--json", str(tmp_path / "t.json"))
     assert timed.exit_code == 0, timed.output
     assert "largest case solved" in timed.output and "toy_big" in timed.output
+    saved = json.loads((tmp_path / "t.json").read_text())["rows"]
+    assert {r["case"] for r in saved} == {"toy_a", "toy_big"}
     assert _cli("bench", "nope").exit_code == 2
     one = _cli("bench", "toy_bench", "-c", "toy_big")  # a benchmark's own filters
     assert one.exit_code == 0 and "toy_big" in one.output and "toy_a " not in one.output

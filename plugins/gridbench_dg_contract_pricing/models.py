@@ -174,7 +174,7 @@ def location_quantities(data: DGContractData, x: np.ndarray, y: np.ndarray,
 
     problem = KIT.problem(data)
     units = built_units(data, x)
-    names = [f"GD{k + 1}" for k in range(len(units))]
+    names = [f"gd{k + 1}" for k in range(len(units))]  # the references' names
     sub_data = fixed_set(data, units).model_copy(update={"dg_names": names})
     sub_x, sub_y = restrict(problem, KIT.problem(sub_data), units, x, y)
     out = {f"location_{name}": float(data.dg_bus[j]) for name, j in zip(names, units,

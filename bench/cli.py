@@ -573,21 +573,22 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
     except InputError as exc:
         _fail_input(str(exc))
     all_rows: list = []
+    finished_here: list = []  # rows of the benchmark running now
+    meta = environment(registry) if json_path is not None else {}  # solver probes: once
 
     def save(rows: list) -> None:
         if json_path is not None:
-            write_text(json_path, json.dumps({"meta": environment(registry),
-                                              "rows": [asdict(r) for r in rows]}, indent=2))
+            write_text(json_path, json.dumps({"meta": meta, "rows": [asdict(r) for r in rows]},
+                                             indent=2))
 
     def on_row(row) -> None:
         click.echo(f"  {row.case} {row.variant} {row.backend}/{row.solver}: {row.status} "
                    f"build {row.build_s or 0:.3f} s, solve {row.solve_s or 0:.3f} s", err=True)
         # every finished row is on disk at once: a benchmark stopped midway keeps them
         # (ratios are added when the benchmark ends)
-        save([*all_rows, *finished_here, row])
         finished_here.append(row)
+        save([*all_rows, *finished_here])
 
-    finished_here: list = []
     for name in names:
         benchmark = registry.benchmarks[name]
         finished_here.clear()

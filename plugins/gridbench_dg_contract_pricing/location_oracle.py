@@ -282,8 +282,10 @@ def knapsack_bounds(data: DGContractData, net: Network, sets: np.ndarray, values
 
 
 def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
-                         max_solved: int = 2_000, prune: bool = True) -> OracleResult:
-    """The location case's exact optimistic optimum (module doc: what it proves)."""
+                         max_solved: int = 2_000, prune: bool = True,
+                         sets: SetSolver | None = None) -> OracleResult:
+    """The location case's exact optimistic optimum (module doc: what it proves).
+    ``sets``: a SetSolver of ``data`` to solve the sets on (its warm models are kept)."""
     assert data.location is not None
     n, m = len(data.dg_names), data.location.max_units
     n_sets = sum(comb(n, k) for k in range(m + 1))
@@ -304,7 +306,7 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
     if not prune:
         additive = np.full(n, np.inf)
     ordered, set_bounds = _sets_by_bound(n, m, additive, caps)
-    sets = SetSolver(data)
+    sets = sets or SetSolver(data)
     solved = refined = 0
     position = 0
     if data.published_locations and prune:
@@ -450,7 +452,7 @@ def stage_oracle(data: DGContractData, problem: BilevelProblem,
         solvers = [SetSolver(stage_case(data, e)) for e in range(n_stage)]
         if relax is None:
             relax = len(sets) * n_stage > SMALL_CHAIN_PROGRAMME
-        chain, upper, lower = (_stage_relaxation(data, solvers, best, max_solved) if relax
+        chain, upper, lower = (_stage_relaxation(solvers, best, max_solved) if relax
                                else (None, np.inf, -np.inf))
         if chain is not None:
             best.method = (f"stage relaxation: each stage's location oracle alone bounds every "
@@ -464,7 +466,7 @@ def stage_oracle(data: DGContractData, problem: BilevelProblem,
                     f"{upper:.10g} (the stages' location optima added), the best chain found "
                     f"{lower:.10g}")
             chain = _best_chain(sets, solvers, best)
-            best.nodes = len(sets) * n_stage
+            best.nodes += len(sets) * n_stage
             best.method = (f"stage and location decomposition: {len(sets)} location sets x "
                            f"{n_stage} stages solved by the grid oracle, best chain of sets "
                            "that never shrink by dynamic programming")
@@ -490,8 +492,7 @@ def _buses(data: DGContractData, chain: list[tuple[int, ...]]) -> str:
                       for units in chain)
 
 
-def _stage_relaxation(data: DGContractData, solvers: list[SetSolver], best: OracleResult,
-                      max_solved: int):
+def _stage_relaxation(solvers: list[SetSolver], best: OracleResult, max_solved: int):
     """(chain, upper, lower): dropping "a unit once built stays", the stages separate, so
     the sum of the stages' location optima (each proven by decomposition_oracle) bounds
     every chain from above. A chain that attains the sum is optimal: the constant chains of
@@ -501,7 +502,7 @@ def _stage_relaxation(data: DGContractData, solvers: list[SetSolver], best: Orac
     optima, tops = [], []
     for solver in solvers:
         stage_problem = problem_from_data(solver.data)
-        result = decomposition_oracle(solver.data, stage_problem, max_solved)
+        result = decomposition_oracle(solver.data, stage_problem, max_solved, sets=solver)
         best.lps += result.lps
         best.points += result.points
         best.nodes += result.nodes

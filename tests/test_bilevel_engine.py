@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from bench.bilevel import BilevelBuilder, solve_exact
-from bench.bilevel.bounds import STATED, BoundDeriver, BoundOptions
+from bench.bilevel.bounds import LOCAL_ROWS, STATED, BoundDeriver, BoundOptions
 from bench.bilevel.certify import certify
 from bench.bilevel.dual import stack_follower
 from bench.bilevel.reformulate import ReformulationNotApplicable, SingleLevelModel, reformulate
@@ -169,16 +169,10 @@ def test_a_stated_big_m_is_named_when_active_and_the_oracle_decides():
 def test_a_dual_with_a_ray_is_found_without_its_bounding_lps():
     """A unit whose limit is a leader's location binary (thesis ch. 7): when the unit is
     not built, the duals of its two limits grow together, so no LP bound exists; the
-    recession-cone LPs find that at once, and a bounded dual keeps its bounding LP."""
-    b = BilevelBuilder("location")
-    built = b.leader("built", 2, lower=0, upper=1, integer=True)
-    p_gd = b.follower("p_gd", 2, lower=0)
-    p_se = b.follower("p_se", lower=0)
-    b.follower_minimize(p_se.dot([70.0]) + p_gd.dot([50.0, 60.0]))
-    b.follower_constraint(p_gd - 2 * built <= 0, name="built_capacity")
-    b.follower_constraint(p_se + p_gd.sum() == 3, name="balance")
-    b.leader_maximize(p_gd.sum())
-    problem = b.build()
+    recession-cone LPs find that at once, and such a sign-constrained dual gets no LP. A free
+    dual (the balance's price) keeps its LPs: the value rows cut its downward ray off (its
+    dual objective 3 price must reach the cheapest follower cost, 2 x 50 + 60 = 160)."""
+    problem = _location_problem(substation_mw=None)
     deriver = BoundDeriver(problem, stack_follower(problem), BoundOptions(grid_duals=False))
     up, down = deriver.dual_rays()
     names = deriver.stacked.names
@@ -187,17 +181,84 @@ def test_a_dual_with_a_ray_is_found_without_its_bounding_lps():
     balance = names.index("row balance")
     assert down[balance] and not up[balance]  # the energy price: at most the substation's
     before = deriver.lps_solved
-    capacity = deriver.dual_range(names.index("row built_capacity[0]"))
-    assert capacity.lower == -np.inf and capacity.upper == 0.0
-    assert deriver.lps_solved == before  # no bounding LP for a dual with a ray
+    assert deriver._lp_side(names.index("row built_capacity[0]"), up=False) == -np.inf
+    assert deriver.lps_solved == before  # no bounding LP for a sign-constrained ray
     price = deriver.dual_range(balance)
-    assert price.lower == -np.inf and price.upper == pytest.approx(70.0)
-    assert deriver.lps_solved == before + 1  # one LP, for the side without a ray
-    # without the grid's duals, a stated big-M takes its place, marked unproven
-    with pytest.raises(ValueError, match="state a big-M"):
-        reformulate(problem, "strong_duality", BoundOptions(grid_duals=False))
-    model = reformulate(problem, "strong_duality", BoundOptions(big_m=1e3, grid_duals=False))
-    assert STATED in set(model.big_m.sources)
+    assert price.lower == pytest.approx(160 / 3, rel=1e-6)
+    assert price.upper == pytest.approx(70.0, rel=1e-6)
+    # two LPs for the component's value range, one per side of the price
+    assert deriver.lps_solved == before + 4
+
+
+def _location_problem(substation_mw: float | None):
+    b = BilevelBuilder("location")
+    built = b.leader("built", 2, lower=0, upper=1, integer=True)
+    p_gd = b.follower("p_gd", 2, lower=0)
+    p_se = b.follower("p_se", lower=0, upper=substation_mw)
+    b.follower_minimize(p_se.dot([70.0]) + p_gd.dot([50.0, 60.0]))
+    b.follower_constraint(p_gd - 2 * built <= 0, name="built_capacity")
+    b.follower_constraint(p_se + p_gd.sum() == 3, name="balance")
+    b.leader_maximize(p_gd.sum())
+    return b.build()
+
+
+def test_a_dual_with_a_ray_gets_a_proven_bound_from_its_variables_reduced_cost():
+    """The duals of a unit's limits have a ray (above), but some optimal dual keeps them
+    within the unit's reduced cost, 50 - price; the price is bounded by an LP over duals whose
+    objective can equal the follower's value (with a slack substation capacity of 10 MW
+    the price alone also has a ray: 700 - 7 price >= 160, the cheapest follower cost, gives
+    price <= 540/7). So the MILP needs no stated big-M and equals the oracle."""
+    problem = _location_problem(substation_mw=10.0)
+    deriver = BoundDeriver(problem, stack_follower(problem), BoundOptions(grid_duals=False))
+    names = deriver.stacked.names
+    price = deriver.dual_range(names.index("row balance"))
+    assert price.upper == pytest.approx(540 / 7, rel=1e-6)
+    capacity = deriver.dual_range(names.index("row built_capacity[0]"))
+    assert capacity.source == LOCAL_ROWS and capacity.upper == 0.0
+    assert capacity.lower == pytest.approx(50 - 540 / 7, rel=1e-6)
+    model = reformulate(problem, "strong_duality", BoundOptions(grid_duals=False))
+    assert STATED not in set(model.big_m.sources)
+    # the bounding LPs ran in HiGHS in this process; a HiGHS started afterwards with another
+    # thread count still runs (the engine releases HiGHS's per-process thread scheduler)
+    highspy = pytest.importorskip("highspy")
+    later = highspy.Highs()
+    later.setOptionValue("output_flag", False)
+    later.setOptionValue("threads", 2)
+    later.addVar(0.0, 1.0)
+    assert later.run() == highspy.HighsStatus.kOk
+    v = _solve(model)
+    assert problem.leader_objective(v[model.x_index], v[model.y_index]) == pytest.approx(
+        solve_exact(problem).leader_value)
+
+
+def test_a_units_capability_rows_are_bounded_as_one_local_group():
+    """With reactive power (thesis ch. 9) a unit's P and Q share capability rows, so the
+    duals of its limits are bounded together: a vertex of the dual of the unit's own rows
+    (2 x 2 bases) at the reduced costs of P and Q. No stated big-M, and the MILP equals the
+    oracle."""
+    b = BilevelBuilder("location_pq")
+    built = b.leader("built", 2, lower=0, upper=1, integer=True)
+    p_gd = b.follower("p_gd", 2, lower=0)
+    q_gd = b.follower("q_gd", 2, lower=0)
+    p_se = b.follower("p_se", lower=0, upper=10)
+    q_se = b.follower("q_se", lower=0, upper=10)
+    b.follower_minimize(p_se.dot([70.0]) + q_se.dot([5.0]) + p_gd.dot([50.0, 60.0]))
+    b.follower_constraint(p_gd - 2 * built <= 0, name="built_capacity")
+    b.follower_constraint(q_gd - 0.5 * p_gd <= 0, name="power_factor")
+    b.follower_constraint(p_gd + q_gd <= 2.2, name="chord")
+    b.follower_constraint(p_se + p_gd.sum() == 3, name="p_balance")
+    b.follower_constraint(q_se + q_gd.sum() == 1, name="q_balance")
+    b.leader_maximize(p_gd.sum() + 0.5 * q_gd.sum())
+    problem = b.build()
+    deriver = BoundDeriver(problem, stack_follower(problem), BoundOptions(grid_duals=False))
+    names = deriver.stacked.names
+    group = deriver._local_group(names.index("row built_capacity[0]"))
+    assert group is not None and len(group[0]) == 2  # P and Q of unit 0
+    for row in ("row built_capacity[0]", "row power_factor[0]", "row chord[0]"):
+        bound = deriver.dual_range(names.index(row))
+        assert bound.source == LOCAL_ROWS and np.isfinite(bound.lower) and bound.upper == 0.0
+    model = reformulate(problem, "strong_duality", BoundOptions(grid_duals=False))
+    assert set(model.big_m.sources) == {LOCAL_ROWS}
     v = _solve(model)
     assert problem.leader_objective(v[model.x_index], v[model.y_index]) == pytest.approx(
         solve_exact(problem).leader_value)

@@ -10,11 +10,16 @@ the optimum. Sources, tried in this order:
 * duals: the follower LP's duals at every point of a finite leader grid (for each grid
   point some optimal dual lies within the bounds, and complementarity / strong duality hold
   with any optimal dual and any optimal primal, so no bilevel-feasible (x, y) is lost);
-  otherwise a *dual bounding LP* over the dual polyhedron for all leader values in the box
-  (finite only when that polyhedron is bounded, which boxed follower variables prevent).
-  Before those LPs, a few LPs over the polyhedron's recession cone find every dual with a
-  ray (e.g. a unit whose limit is a leader's 0: the duals of its two limits grow together);
-  such a dual has no finite LP bound, and its LP is skipped.
+  otherwise, for the dual of a *local row* (a variable bound, a limit y_j <= P u with a
+  leader's u, a unit's capability row: a few variables), the *local argument*: some optimal
+  dual keeps it at a vertex of the local rows' dual at the variables' reduced costs, which
+  the other duals of their columns bound (``local_range``); for any other dual
+  (or where that is infinite) a *dual bounding LP* over the dual polyhedron of its follower
+  component for all leader values in the box, restricted by two *value rows* to duals whose
+  objective can equal the component's optimal value (``_component_lp``). Before those LPs,
+  a few LPs over the polyhedron's recession cone find every dual with a ray (e.g. a unit
+  whose limit is a leader's 0: the duals of its two limits grow together); such a side has
+  no finite LP bound, and its LP is skipped.
 * a *stated* value (the case file's big-M): not proven; every result that relies on one is
   certified only by the oracle, and each stated bound that is active at a solution is named.
 
@@ -25,6 +30,7 @@ Labbé, Plein & Schmidt 2020), so stated values are common in practice; Pineda &
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 from dataclasses import dataclass, field
 
@@ -32,14 +38,18 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from bench.bilevel.dual import StackedFollower, solve_follower
+from bench.bilevel.dual import StackedFollower, follower_components, solve_follower
 from bench.bilevel.problem import EQ, GE, LE, BilevelError, BilevelProblem
+from bench.capture import captured_output
 
 VARIABLE_BOUNDS = "variable bounds"
 INTERVAL = "interval arithmetic on valid bounds"
 BOUNDING_LP = "bounding LP over the high-point relaxation"
 DUAL_LP = "dual bounding LP over the dual polyhedron"
 GRID_DUALS = "follower LP duals at every leader grid point"
+LOCAL_ROWS = "local rows: a vertex of their dual at the reduced costs"
+# a row with at most this many follower variables is local (bounds, a unit's own limits)
+MAX_LOCAL_VARIABLES = 3
 STATED = "stated"
 
 
@@ -101,6 +111,135 @@ def grid_points(problem: BilevelProblem):
         yield np.asarray(combo, dtype=float)
 
 
+class _ComponentLP:
+    """One component's dual bounding LP, kept warm: its LPs differ only in which dual they
+    maximise, so HiGHS (through highspy, installed with every modelling backend) re-solves
+    each from the last optimal basis, several times faster than a cold solve; without
+    highspy, scipy's linprog solves each cold."""
+
+    def __init__(self, A_ub, b_ub, A_eq, b_eq, bounds: np.ndarray) -> None:
+        self.arrays = (A_ub, b_ub, A_eq, b_eq, bounds)
+        self.n = bounds.shape[0]
+        self.model = None
+        self.last: int | None = None
+        if importlib.util.find_spec("highspy") is None:
+            return
+        import highspy
+
+        rows = sp.vstack([m for m in (A_ub, A_eq) if m is not None]).tocsc()
+        n_ub = 0 if A_ub is None else A_ub.shape[0]
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, rows.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = np.asarray(bounds[:, 0], float)
+        lp.col_upper_ = np.asarray(bounds[:, 1], float)
+        lp.row_lower_ = np.concatenate([np.full(n_ub, -np.inf), b_eq])
+        lp.row_upper_ = np.concatenate([b_ub if n_ub else np.zeros(0), b_eq])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = rows.indptr
+        lp.a_matrix_.index_ = rows.indices
+        lp.a_matrix_.value_ = rows.data
+        with captured_output(None):  # the banner a new HiGHS prints before any option
+            self.model = highspy.Highs()
+        self.model.setOptionValue("output_flag", False)
+        self.model.setOptionValue("threads", 1)  # simplex: one thread is what it uses
+        self.model.passModel(lp)
+        self._optimal = highspy.HighsModelStatus.kOptimal
+        self._no_bound = (highspy.HighsModelStatus.kUnbounded,
+                          highspy.HighsModelStatus.kInfeasible,
+                          highspy.HighsModelStatus.kUnboundedOrInfeasible)
+
+    def maximise(self, position: int, direction: float) -> float:
+        """max direction * v[position]; inf when unbounded (or when the polyhedron is
+        empty: no leader decision then has an optimal follower, so no bound is needed)."""
+        if self.model is not None:
+            if self.last is not None:
+                self.model.changeColCost(self.last, 0.0)
+            self.model.changeColCost(position, -direction)
+            self.last = position
+            # HiGHS keeps one thread scheduler per process, sized by the first run; a run
+            # with another thread count refuses to start ("the scheduler has already been
+            # initialized"), so release it before and after each LP of ours
+            self.model.resetGlobalScheduler(True)
+            self.model.run()
+            self.model.resetGlobalScheduler(True)
+            status = self.model.getModelStatus()
+            if status == self._optimal:
+                return float(-self.model.getInfo().objective_function_value)
+            if status in self._no_bound:
+                return np.inf
+            # anything else (an error): the same LP cold through scipy, never a lost bound
+        A_ub, b_ub, A_eq, b_eq, bounds = self.arrays
+        cost = np.zeros(self.n)
+        cost[position] = -direction
+        res = linprog(cost, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds,
+                      method="highs")
+        return float(-res.fun) if res.status == 0 else np.inf
+
+
+class _LocalGroup:
+    """The local rows of one group of variables (see ``BoundDeriver.local_range``): their
+    square bases, and r's interval per variable, each side computed when first needed."""
+
+    def __init__(self, deriver: BoundDeriver, cols: np.ndarray, rows: np.ndarray) -> None:
+        st, p = deriver.stacked, deriver.problem
+        self.deriver, self.cols, self.rows = deriver, cols, rows
+        self.row_set = set(rows.tolist())
+        c_lo, c_hi = _box_range(st.cost_x[cols], p.leader_lower, p.leader_upper)
+        self.c_lo, self.c_hi = st.cost0[cols] + c_lo, st.cost0[cols] + c_hi
+        self.sides: dict[tuple[int, bool], float] = {}
+        A_local = st.A[rows][:, cols].toarray()
+        n = len(cols)
+        self.bases: list[tuple[tuple[int, ...], np.ndarray]] = []
+        for basis in itertools.combinations(range(len(rows)), n):
+            B = A_local[list(basis)]
+            if abs(np.linalg.det(B)) > 1e-9 * max(1.0, np.abs(B).max() ** n):
+                self.bases.append((basis, np.linalg.inv(B.T)))  # d_basis = B^-T r
+
+    def r_side(self, g: int, high: bool) -> float:
+        """r_j's highest (lowest) value: c_j's, minus the other duals' terms of column j at
+        their lowest (highest)."""
+        if (g, high) not in self.sides:
+            A_csc = self.deriver._csc[1]
+            j = self.cols[g]
+            value = self.c_hi[g] if high else self.c_lo[g]
+            span = slice(A_csc.indptr[j], A_csc.indptr[j + 1])
+            for i, coef in zip(A_csc.indices[span], A_csc.data[span], strict=True):
+                if i in self.row_set:
+                    continue
+                # high: subtract a_i d_i at its lowest (d_i's lower side when a_i > 0)
+                value -= coef * self.deriver._lp_side(int(i), up=(coef > 0) != high)
+                if not np.isfinite(value):
+                    break
+            self.sides[(g, high)] = value
+        return self.sides[(g, high)]
+
+    def extreme(self, w: np.ndarray, high: bool) -> float:
+        """max (min) of w.r over r's box."""
+        total = 0.0
+        for g, weight in enumerate(w):
+            if abs(weight) > 1e-12:
+                total += weight * self.r_side(g, high=(weight > 0) == high)
+                if not np.isfinite(total):
+                    break
+        return total
+
+    def bound(self, k: int) -> Bound:
+        """Dual k lies in the hull of 0 and its entry of B^-T r over every basis with it."""
+        lower_sign, upper_sign = self.deriver.stacked.dual_bounds()
+        i = int(np.flatnonzero(self.rows == k)[0])
+        lo = hi = 0.0
+        for basis, W in self.bases:
+            if i not in basis:
+                continue
+            w = W[basis.index(i)]
+            if lower_sign[k] < 0 and np.isfinite(lo):
+                lo = min(lo, self.extreme(w, high=False))
+            if upper_sign[k] > 0 and np.isfinite(hi):
+                hi = max(hi, self.extreme(w, high=True))
+        return Bound(lo, hi, LOCAL_ROWS, True)
+
+
 @dataclass
 class BoundDeriver:
     """Derives and caches bounds for one problem (see the module doc for the sources)."""
@@ -112,8 +251,12 @@ class BoundDeriver:
     _y: dict[int, Bound] = field(default_factory=dict)
     _grid: tuple[np.ndarray, np.ndarray, int] | None = None
     _hpr: tuple | None = None
-    _dual_lp: tuple | None = None
     _rays: tuple[np.ndarray, np.ndarray] | None = None
+    _sides: dict[tuple[int, bool], float] = field(default_factory=dict)
+    _parts: tuple[np.ndarray, np.ndarray] | None = None
+    _part_lp: dict[int, tuple[_ComponentLP, dict[int, int]]] = field(default_factory=dict)
+    _csc: tuple | None = None
+    _local: dict[tuple, _LocalGroup] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ LPs
 
@@ -231,17 +374,6 @@ class BoundDeriver:
             self._grid = (lo, hi, feasible)
         return self._grid
 
-    def _dual_arrays(self):
-        """Dual polyhedron over (x, d): Abar'd - sign*C x = sign*c0, sign bounds, x box."""
-        if self._dual_lp is None:
-            st, p = self.stacked, self.problem
-            A_eq = sp.hstack([-st.cost_x, st.A.T]).tocsr()
-            lower, upper = st.dual_bounds()
-            bounds = np.column_stack([np.concatenate([p.leader_lower, lower]),
-                                      np.concatenate([p.leader_upper, upper])])
-            self._dual_lp = (None, None, A_eq, st.cost0, bounds)
-        return self._dual_lp
-
     def dual_rays(self) -> tuple[np.ndarray, np.ndarray]:
         """(has a ray upwards, has a ray downwards) per dual: directions r with A'r = 0
         within the duals' sign cone (x is boxed, so a recession direction of the dual
@@ -291,37 +423,229 @@ class BoundDeriver:
         return self._rays
 
     def dual_range(self, k: int) -> Bound:
-        """Valid (lower, upper) of dual k where derivable, else infinite."""
+        """Valid (lower, upper) of dual k where derivable, else infinite. Without a grid,
+        each side comes from the local-rows argument (``local_range``) where that is
+        finite, else from the dual bounding LP (skipped for a side with a ray)."""
         grid = self.grid_duals()
         if grid is not None:
             lo, hi, count = grid
             # the bounds contain the duals themselves (no LP optimum to pad): exact
             return Bound(min(lo[k], 0.0), max(hi[k], 0.0), f"{GRID_DUALS} ({count} points)",
                          True)
-        if self.lps_solved > self.options.max_dual_lps:
-            return Bound(-np.inf, np.inf, DUAL_LP, True)
-        lower_sign, upper_sign = self.stacked.dual_bounds()
-        ray_up, ray_down = self.dual_rays()
-        e = np.zeros(self.problem.n_x + self.stacked.n_duals)
-        e[self.problem.n_x + k] = 1.0
-        arrays = self._dual_arrays()
-        if upper_sign[k] == 0 or ray_up[k]:
-            hi = 0.0 if upper_sign[k] == 0 else np.inf
-        else:
-            hi = _outward(self._dual_max(e, arrays), True)
-        if lower_sign[k] == 0 or ray_down[k]:
-            lo = 0.0 if lower_sign[k] == 0 else -np.inf
-        else:
-            lo = _outward(-self._dual_max(-e, arrays), False)
-        return Bound(lo, hi, DUAL_LP, True)
+        local = self.local_range(k)
+        lo = local.lower if local is not None else -np.inf
+        hi = local.upper if local is not None else np.inf
+        sources = {LOCAL_ROWS} if local is not None else set()
+        if not np.isfinite(hi):
+            hi = self._lp_side(k, up=True)
+            sources.add(DUAL_LP)
+        if not np.isfinite(lo):
+            lo = self._lp_side(k, up=False)
+            sources.add(DUAL_LP)
+        return Bound(lo, hi, " + ".join(sorted(sources)) or DUAL_LP, True)
 
-    def _dual_max(self, objective: np.ndarray, arrays) -> float:
-        A_ub, b_ub, A_eq, b_eq, bounds = arrays
-        res = linprog(-objective, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    def _lp_side(self, k: int, up: bool) -> float:
+        """One side of dual k over the dual polyhedron: 0 where its sign fixes it, infinite
+        where a ray moves a sign-constrained dual (or the LP budget is spent), else its
+        bounding LP (a free dual, an equality's, too: the value rows may cut its rays off),
+        restricted
+        to the follower component k belongs to (the other components' rows only shrink the
+        polyhedron, so leaving them out keeps the bound valid and the LP small)."""
+        key = (k, up)
+        if key not in self._sides:
+            lower_sign, upper_sign = self.stacked.dual_bounds()
+            ray_up, ray_down = self.dual_rays()
+            if (upper_sign if up else lower_sign)[k] == 0:
+                value = 0.0
+            elif ((ray_up if up else ray_down)[k] and 0.0 in (lower_sign[k], upper_sign[k])) \
+                    or self.lps_solved > self.options.max_dual_lps:
+                value = np.inf if up else -np.inf
+            else:
+                lp, position = self._component_lp(k)
+                best = lp.maximise(position, 1.0 if up else -1.0)
+                self.lps_solved += 1
+                value = _outward(best if up else -best, up)
+            self._sides[key] = value
+        return self._sides[key]
+
+    def _component_lp(self, k: int) -> tuple[_ComponentLP, int]:
+        """(the dual bounding LP of the component of dual k, k's column in it).
+
+        Two value rows keep the LP on duals that can be optimal: for each leader decision
+        the component's optimal dual objective beta(x).d equals its LP value, which lies in
+        [v_lo, v_hi] (intervals of c_j(x) y_j over the leader box and y's valid bounds). As
+        beta(x).d is bilinear, the rows use its extremes over the box, which are linear in d
+        when every dual with a leader in its right-hand side has a sign: U(d) >= v_lo and
+        L(d) <= v_hi with L(d) <= beta(x).d <= U(d). They cut off directions that change the
+        objective, such as a price rising against a slack capacity's dual."""
+        st, p = self.stacked, self.problem
+        if self._parts is None:
+            self._parts = follower_components(st, p.n_y)
+        y_part, dual_part = self._parts
+        label = dual_part[k]
+        if label not in self._part_lp:
+            duals = np.flatnonzero(dual_part == label)
+            cols = np.flatnonzero(y_part == label)
+            A_eq = sp.hstack([-st.cost_x[cols], st.A[duals][:, cols].T]).tocsr()
+            lower, upper = st.dual_bounds()
+            bounds = np.column_stack([np.concatenate([p.leader_lower, lower[duals]]),
+                                      np.concatenate([p.leader_upper, upper[duals]])])
+            A_ub, b_ub = self._value_rows(duals, cols)
+            index = {int(d): p.n_x + i for i, d in enumerate(duals)}
+            self._part_lp[label] = (_ComponentLP(A_ub, b_ub, A_eq, st.cost0[cols], bounds),
+                                    index)
+        lp, index = self._part_lp[label]
+        return lp, index[int(k)]
+
+    def _value_rows(self, duals: np.ndarray, cols: np.ndarray):
+        """The rows U(d) >= v_lo, L(d) <= v_hi over (x, d) of one component (see
+        ``_component_lp``), or (None, None) where they are not linear or not finite."""
+        st, p = self.stacked, self.problem
+        beta_x = st.beta_x[duals]
+        lower, upper = st.dual_bounds()
+        sign_free = (lower[duals] < 0) & (upper[duals] > 0)
+        has_x = np.diff(beta_x.indptr) > 0
+        if (sign_free & has_x).any():
+            return None, None
+        x_lo, x_hi = _box_range(beta_x, p.leader_lower, p.leader_upper)
+        beta_lo, beta_hi = st.beta0[duals] + x_lo, st.beta0[duals] + x_hi
+        nonneg = lower[duals] >= 0
+        upper_coef = np.where(nonneg, beta_hi, beta_lo)  # U: each term at its largest
+        lower_coef = np.where(nonneg, beta_lo, beta_hi)  # L: at its smallest
+        v_lo, v_hi = self._value_range(duals, cols)
+        rows, rhs = [], []
+        zero_x = np.zeros(p.n_x)
+        if np.isfinite(v_lo):
+            rows.append(np.concatenate([zero_x, -upper_coef]))
+            rhs.append(-_outward(v_lo, up=False))
+        if np.isfinite(v_hi):
+            rows.append(np.concatenate([zero_x, lower_coef]))
+            rhs.append(_outward(v_hi, up=True))
+        if not rows:
+            return None, None
+        return sp.csr_matrix(np.vstack(rows)), np.array(rhs)
+
+    def _value_range(self, duals: np.ndarray, cols: np.ndarray) -> tuple[float, float]:
+        """(v_lo, v_hi) around one component's optimal value at every leader decision in the
+        box, each from an LP over the component's rows (its variables' bounds included):
+
+        * v_hi: a follower point feasible at every x in the box (rows at their tightest
+          right-hand side over the box) costs at least the optimum at each x; the LP finds
+          the cheapest such point, its cost counted at the most expensive c(x);
+        * v_lo: the optimum at x is at least the cheapest (x, y) with y feasible at x (the
+          component's rows and the leader's rows without y), its cost counted at the
+          cheapest c(x).
+
+        c_j(x) y_j is linear at its extremes over the box only where y_j has a sign (or c_j
+        does not depend on x); otherwise that side is infinite."""
+        st, p = self.stacked, self.problem
+        A = st.A[duals][:, cols].tocsr()
+        beta_x = st.beta_x[duals]
+        x_lo, x_hi = _box_range(beta_x, p.leader_lower, p.leader_upper)
+        b_lo, b_hi = st.beta0[duals] + x_lo, st.beta0[duals] + x_hi
+        kind = st.kind[duals]
+        x_lo, x_hi = _box_range(st.cost_x[cols], p.leader_lower, p.leader_upper)
+        c_lo, c_hi = st.cost0[cols] + x_lo, st.cost0[cols] + x_hi
+        y_nonneg = p.follower_lower[cols] >= 0
+        y_nonpos = p.follower_upper[cols] <= 0
+        fixed_cost = c_lo == c_hi
+        if not (fixed_cost | y_nonneg | y_nonpos).all():
+            return -np.inf, np.inf
+        cheapest = np.where(y_nonneg, c_lo, np.where(y_nonpos, c_hi, c_lo))
+        dearest = np.where(y_nonneg, c_hi, np.where(y_nonpos, c_lo, c_hi))
+
+        le, ge, eq = kind == -1, kind == 1, kind == 0
+        eq_fixed = bool((b_lo[eq] == b_hi[eq]).all())
+        v_hi = np.nan
+        if eq_fixed:  # robust: <= rows at their lowest, >= rows at their highest rhs
+            A_ub = sp.vstack([A[le], -A[ge]]).tocsr()
+            res = linprog(dearest, A_ub=A_ub, b_ub=np.concatenate([b_lo[le], -b_hi[ge]]),
+                          A_eq=A[eq] if eq.any() else None,
+                          b_eq=b_lo[eq] if eq.any() else None,
+                          bounds=(None, None), method="highs")
+            self.lps_solved += 1
+            v_hi = float(res.fun) if res.status == 0 else np.nan
+        # over (x, y): the component's rows as they are, and the leader's rows without y
+        M = sp.hstack([-beta_x, A]).tocsr()
+        own = np.flatnonzero(np.diff(p.Gy.tocsr().indptr) == 0) if p.Gy.shape[0] else []
+        G = sp.hstack([p.Gx.tocsr()[own], sp.csr_matrix((len(own), len(cols)))]).tocsr()
+        g_sense = np.asarray(p.leader_row_sense)[own] if len(own) else np.array([])
+        A_ub = sp.vstack([M[le], -M[ge], G[g_sense == LE], -G[g_sense == GE]]).tocsr()
+        b_ub = np.concatenate([st.beta0[duals][le], -st.beta0[duals][ge],
+                               p.h[own][g_sense == LE], -p.h[own][g_sense == GE]])
+        A_eq = sp.vstack([M[eq], G[g_sense == EQ]]).tocsr()
+        b_eq = np.concatenate([st.beta0[duals][eq], p.h[own][g_sense == EQ]])
+        res = linprog(np.concatenate([np.zeros(p.n_x), cheapest]), A_ub=A_ub, b_ub=b_ub,
+                      A_eq=A_eq if A_eq.shape[0] else None,
+                      b_eq=b_eq if A_eq.shape[0] else None,
+                      bounds=np.column_stack([
+                          np.concatenate([p.leader_lower, np.full(len(cols), -np.inf)]),
+                          np.concatenate([p.leader_upper, np.full(len(cols), np.inf)])]),
+                      method="highs")
         self.lps_solved += 1
-        if res.status == 0:
-            return float(-res.fun)
-        return np.inf  # unbounded (or an infeasible dual: then no bound is needed anyway)
+        v_lo = float(res.fun) if res.status == 0 else np.nan
+        return (-np.inf if np.isnan(v_lo) else v_lo), (np.inf if np.isnan(v_hi) else v_hi)
+
+    def local_range(self, k: int) -> Bound | None:
+        """Bounds of the dual of a *local* row, None for any other row. Local rows are those
+        with at most ``MAX_LOCAL_VARIABLES`` follower variables; the group G of row k is the
+        set of variables such rows connect to it (e.g. a unit's P and Q, linked by its
+        capability rows; an equality with several variables, such as a node's balance, is not
+        local), and L the local rows within G (variable bounds, limits such as
+        P <= P-bar u with a leader's u, capability rows).
+
+        Why they are valid: at a leader decision x, fix every dual of an optimal dual
+        solution outside L. The duals of L then solve the dual of a small LP over y_G
+        (min r.y_G over L's rows, r_j = c_j(x) minus the other rows' terms of column j), and
+        replacing them by an optimal vertex of that dual keeps the whole dual feasible and
+        does not lower its objective, so it stays optimal. At a vertex each dual of L is 0
+        or an entry of B^-T r for a square basis B of L's rows. So with r's interval from
+        the other duals' bounds (each valid on the whole dual polyhedron, hence at this
+        solution too) and c_j's over the leader box, the hull of 0 and those entries over
+        every basis bounds it. This bounds duals that have a ray (when u = 0 both limits of
+        P can grow together, but some optimal dual keeps them at the reduced cost)."""
+        group = self._local_group(k)
+        if group is None:
+            return None
+        key = tuple(group[0])
+        if key not in self._local:
+            self._local[key] = _LocalGroup(self, *group)
+        return self._local[key].bound(k)
+
+    def _local_group(self, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(the variables G, the local rows L) of row k, or None when G grows too large, L's
+        rows do not span G, or L's equalities are dependent (then L's dual has no vertex)."""
+        st = self.stacked
+        if self._csc is None:
+            self._csc = (np.diff(st.A.indptr), st.A.tocsc())
+        row_nnz, A_csc = self._csc
+        # an equality with several variables (a node's balance) is the network's, not local
+        small = (row_nnz <= MAX_LOCAL_VARIABLES) & ((st.kind != 0) | (row_nnz == 1))
+        if not small[k] or row_nnz[k] == 0:
+            return None
+        group = set(st.A.indices[st.A.indptr[k]:st.A.indptr[k + 1]].tolist())
+        frontier = list(group)
+        rows: set[int] = set()
+        while frontier:
+            j = frontier.pop()
+            for i in A_csc.indices[A_csc.indptr[j]:A_csc.indptr[j + 1]]:
+                if not small[i] or int(i) in rows:
+                    continue
+                rows.add(int(i))
+                new = set(st.A.indices[st.A.indptr[i]:st.A.indptr[i + 1]].tolist()) - group
+                group |= new
+                frontier.extend(new)
+                if len(group) > MAX_LOCAL_VARIABLES:
+                    return None
+        cols, local = np.array(sorted(group)), np.array(sorted(rows))
+        # every vertex of L's dual is B^-T r for a square basis B of L's rows only when L's
+        # rows span all of G (else a vertex has fewer entries and no square basis holds it)
+        if np.linalg.matrix_rank(st.A[local][:, cols].toarray()) < len(cols):
+            return None
+        eq = local[st.kind[local] == 0]
+        if len(eq) and np.linalg.matrix_rank(st.A[eq][:, cols].toarray()) < len(eq):
+            return None
+        return cols, local
 
     # ------------------------------------------------------------------ with fallback
 
@@ -339,6 +663,14 @@ class BoundDeriver:
         if lower and not np.isfinite(lo):
             lo, source, valid = -self.stated(what), STATED, False
         return Bound(lo, hi, source, valid)
+
+
+def _box_range(M: sp.spmatrix, lower: np.ndarray, upper: np.ndarray):
+    """(lowest, highest) of each row of M x over the box lower <= x <= upper."""
+    M = sp.csr_matrix(M)
+    pos, neg = M.maximum(0), M.minimum(0)
+    with np.errstate(invalid="ignore"):
+        return pos @ lower + neg @ upper, pos @ upper + neg @ lower
 
 
 def _interval_max(coef: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:

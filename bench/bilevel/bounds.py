@@ -515,7 +515,7 @@ class BoundDeriver:
         nonneg = lower[duals] >= 0
         upper_coef = np.where(nonneg, beta_hi, beta_lo)  # U: each term at its largest
         lower_coef = np.where(nonneg, beta_lo, beta_hi)  # L: at its smallest
-        v_lo, v_hi = self._value_range(duals, cols)
+        v_lo, v_hi = self._value_range(duals, cols, beta_lo, beta_hi)
         rows, rhs = [], []
         zero_x = np.zeros(p.n_x)
         if np.isfinite(v_lo):
@@ -528,7 +528,8 @@ class BoundDeriver:
             return None, None
         return sp.csr_matrix(np.vstack(rows)), np.array(rhs)
 
-    def _value_range(self, duals: np.ndarray, cols: np.ndarray) -> tuple[float, float]:
+    def _value_range(self, duals: np.ndarray, cols: np.ndarray, b_lo: np.ndarray,
+                     b_hi: np.ndarray) -> tuple[float, float]:
         """(v_lo, v_hi) around one component's optimal value at every leader decision in the
         box, each from an LP over the component's rows (its variables' bounds included):
 
@@ -543,9 +544,7 @@ class BoundDeriver:
         does not depend on x); otherwise that side is infinite."""
         st, p = self.stacked, self.problem
         A = st.A[duals][:, cols].tocsr()
-        beta_x = st.beta_x[duals]
-        x_lo, x_hi = _box_range(beta_x, p.leader_lower, p.leader_upper)
-        b_lo, b_hi = st.beta0[duals] + x_lo, st.beta0[duals] + x_hi
+        beta_x = st.beta_x[duals]  # b_lo, b_hi: the rows' rhs range over the leader box
         kind = st.kind[duals]
         x_lo, x_hi = _box_range(st.cost_x[cols], p.leader_lower, p.leader_upper)
         c_lo, c_hi = st.cost0[cols] + x_lo, st.cost0[cols] + x_hi

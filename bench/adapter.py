@@ -45,6 +45,7 @@ class SolverReport:
     solver_time_s: float | None = None
     bound: float | None = None  # the solver's proven bound on the objective, when it says
     sense: str | None = None  # "min" or "max"
+    nodes: int | None = None  # branch-and-bound nodes the solver reports, when it does
 
 
 class BackendAdapter(ABC):
@@ -95,7 +96,7 @@ class BackendAdapter(ABC):
         return SolveOutcome(status, report.objective if report.has_incumbent else None,
                             message=message, solver_time_s=report.solver_time_s,
                             has_incumbent=report.has_incumbent, sense=report.sense,
-                            bound=report.bound)
+                            bound=report.bound, nodes=report.nodes)
 
     def _status(self, report: SolverReport, limits: SolveLimits,
                 elapsed_s: float) -> Status | str:

@@ -35,7 +35,7 @@ class BenchRow:
     constraints: int | None = None
     integers: int | None = None  # integer and binary variables
     bound: float | None = None  # the solver's proven bound (best bound of a MIP)
-    # nodes: what the run reports (an oracle's sets or subproblems solved, *_nodes)
+    # nodes: the solver's branch-and-bound nodes, or an oracle's sets or subproblems solved
     nodes: int | None = None
     message: str = ""  # why a run did not finish optimal
 
@@ -96,6 +96,9 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
 
 
 def _nodes(result: RunResult) -> int | None:
+    """The solver's branch-and-bound nodes, else what an oracle counts (``*_nodes``)."""
+    if result.nodes is not None:
+        return result.nodes
     counts = [v for k, v in result.quantities.items() if k.endswith("_nodes")]
     return int(sum(counts)) if counts else None
 

@@ -622,7 +622,8 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
                   r.nodes if r.nodes is not None else "", r.repeats] for r in rows]
         click.echo(f"\n{name} (median of repeats; ratio = total time / fastest pair on the "
                    "same case and variant; gap = |objective - proven bound| / |objective|; "
-                   "nodes = what the run reports: an oracle's subproblems solved)")
+                   "nodes = the solver's branch-and-bound nodes, or an oracle's subproblems "
+                   "solved)")
         click.echo(tabulate(table, ["case", "variant", "backend", "solver", "status", "vars",
                                     "rows", "int", "build s", "solve s", "ratio",
                                     "objective", "gap", "nodes", "repeats"],

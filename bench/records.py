@@ -191,6 +191,7 @@ class SolveOutcome:
     has_incumbent: bool | None = None
     sense: str | None = None  # "min" or "max": which objective value is better
     bound: float | None = None  # the solver's proven bound on the objective, when it says
+    nodes: int | None = None  # branch-and-bound nodes the solver reports, when it does
     traceback: str = ""  # when the solver raised: kept in the run's JSON
 
     @property
@@ -366,6 +367,7 @@ class RunResult:
     sense: str | None = None  # the model's objective sense, "min" or "max"
     # the solver's proven bound on the objective (best bound of a MIP), when it reports one
     bound: float | None = None
+    nodes: int | None = None  # branch-and-bound nodes the solver reports, when it does
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

@@ -78,6 +78,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "uncertified_reasons": list(result.uncertified_reasons),
         "sense": result.sense,
         "bound": _number(result.bound),
+        "nodes": result.nodes,
     }
 
 
@@ -107,7 +108,7 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         fingerprint=data.get("fingerprint", ""), reused=bool(data.get("reused", False)),
         time_limit_expected=bool(data.get("time_limit_expected", False)),
         uncertified_reasons=list(data.get("uncertified_reasons") or []),
-        sense=data.get("sense"), bound=_float(data.get("bound")))
+        sense=data.get("sense"), bound=_float(data.get("bound")), nodes=data.get("nodes"))
 
 
 def derived_to_dict(derived: DerivedResult) -> dict[str, Any]:

@@ -225,6 +225,7 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
             outcome.status, outcome.objective, outcome.message)
         result.sense, result.bound, result.traceback = (outcome.sense, outcome.bound,
                                                         outcome.traceback)
+        result.nodes = outcome.nodes
         if outcome.solution:
             solution = built.extract()
             solution.objective = outcome.objective

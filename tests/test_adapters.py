@@ -116,3 +116,22 @@ def test_pulp_highs_bound_is_in_the_models_terms(maximise):
     assert outcome.status is Status.OPTIMAL
     assert outcome.objective == pytest.approx(106 if maximise else 94)
     assert outcome.bound == pytest.approx(outcome.objective)
+
+
+@pytest.mark.parametrize("native", ["highs", "scip_direct"])
+@in_child_process
+def test_pyomo_reports_the_solvers_node_count(native):
+    """A MILP's branch-and-bound nodes reach the run record (benchmarks print them)."""
+    import pyomo.environ as pe
+
+    from gridbench_pyomo.adapter import PyomoBackend
+
+    model = pe.ConcreteModel()
+    model.x = pe.Var(domain=pe.Integers, bounds=(0, 10))
+    model.y = pe.Var(domain=pe.Integers, bounds=(0, 10))
+    model.capacity = pe.Constraint(expr=3 * model.x + 5 * model.y <= 17.5)
+    model.value = pe.Objective(expr=4 * model.x + 7 * model.y, sense=pe.maximize)
+    outcome = PyomoBackend().solve(model, _spec("pyomo", native), LIMITS)
+    assert outcome.status is Status.OPTIMAL
+    assert outcome.objective == pytest.approx(23)  # x = 4, y = 1
+    assert isinstance(outcome.nodes, int) and outcome.nodes >= 1

@@ -1,5 +1,6 @@
-"""gridbench bench's rows: the model size, the proven bound's gap and what an oracle reports
-as nodes come from the run itself (issue 14's location benchmark prints them)."""
+"""gridbench bench's rows: the model size, the proven bound's gap and the nodes (the solver's
+branch-and-bound nodes, or what an oracle reports) come from the run itself (issue 14's
+location benchmark prints them)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,13 @@ def test_nodes_are_what_the_run_reports():
                      quantities={"oracle_value": 1.0})
     assert _nodes(oracle) == 546
     assert _nodes(milp) is None
+    milp.nodes = 618  # what the solver reported (the backend adapter's SolverReport.nodes)
+    assert _nodes(milp) == 618
+
+
+def test_the_node_count_survives_the_results_file():
+    from bench.results import run_from_dict, run_to_dict
+
+    run = RunResult("f", "strong_duality", "c", "pyomo", "highs", Status.TIME_LIMIT,
+                    objective=1.0, bound=2.0, nodes=618)
+    assert run_from_dict(run_to_dict(run)).nodes == 618

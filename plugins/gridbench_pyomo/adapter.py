@@ -68,6 +68,16 @@ def _sense(model: Any) -> str | None:
     return "max" if objectives[0].sense == maximize else "min"
 
 
+def _node_count(results: Any) -> int | None:
+    """Branch-and-bound nodes, under the name each Pyomo solver interface stores them."""
+    extra = dict(results.extra_info.items())  # a ConfigDict: .get gives declared entries
+    for name in ("mip_node_count", "NNodes"):  # HiGHS, SCIP
+        count = extra.get(name)
+        if isinstance(count, int | float) and count >= 0:
+            return int(count)
+    return None
+
+
 class PyomoBackend(BackendAdapter):
     name = module = distribution = "pyomo"
     # Pyomo's termination conditions (pyomo.contrib.solver), by name
@@ -118,7 +128,8 @@ class PyomoBackend(BackendAdapter):
         return SolverReport(word, message,
                             objective=results.incumbent_objective if has_solution else None,
                             has_incumbent=has_solution, sense=_sense(native),
-                            bound=float(bound) if bound is not None and isfinite(bound) else None)
+                            bound=float(bound) if bound is not None and isfinite(bound) else None,
+                            nodes=_node_count(results))
 
     def feasible(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> bool | None:
         from pyomo.contrib.solver.common.results import TerminationCondition

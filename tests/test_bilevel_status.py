@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import REPO, gridbench
 
 DATA = REPO / "tests" / "data"
@@ -70,3 +71,22 @@ def test_an_integer_leader_without_bounds_is_not_applicable_where_it_cannot_be_e
     sos1 = runs[("kkt_sos1", "pulp", "cbc")]
     assert sos1["status"] == "uncertified"
     assert any("solver's infinity" in reason for reason in sos1["uncertified_reasons"])
+
+
+def test_strong_duality_on_cbc_finds_the_optimum_its_grid_dual_bound_once_cut_off(tmp_path):
+    """BilevelJuMP's jump_15a_INT with x binary (issue 15): an optimal dual sits exactly on
+    the bound derived from the grid's duals; unpadded, PuLP wrote it rounded and CBC's
+    preprocessing called the model infeasible. Padded like every LP-computed bound, CBC
+    finds the oracle's -129.444 (x = 0, y = 76.667, z = 23.889), certified."""
+    jump = DATA / "bilevel_jump" / "cases"
+    out = tmp_path / "out.json"
+    gridbench("run", "--case-file", str(jump / "bilevel_jump_15a_int_binary.toml"),
+              "--variant", "strong_duality", "--variant", "enumeration",
+              "-b", "pulp", "-b", "bilevel_oracle", "-s", "cbc", "-s", "builtin",
+              "--json", str(out))
+    runs = {r["variant"]: r for r in json.loads(out.read_text())["runs"]}
+    cbc, oracle = runs["strong_duality"], runs["enumeration"]
+    assert (cbc["backend"], cbc["solver"]) == ("pulp", "cbc")
+    assert cbc["status"] == "optimal", cbc["message"]
+    assert oracle["objective"] == pytest.approx(-129.0 - 4.0 / 9.0, rel=1e-9)
+    assert cbc["objective"] == pytest.approx(oracle["objective"], rel=1e-6)

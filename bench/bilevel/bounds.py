@@ -432,9 +432,12 @@ class BoundDeriver:
         grid = self.grid_duals()
         if grid is not None:
             lo, hi, count = grid
-            # the bounds contain the duals themselves (no LP optimum to pad): exact
-            return Bound(min(lo[k], 0.0), max(hi[k], 0.0), f"{GRID_DUALS} ({count} points)",
-                         True)
+            # the duals HiGHS computed at the grid points, widened like any LP-computed
+            # bound: an optimal dual sits on them, and a modelling layer that writes them
+            # rounded (PuLP: 12 digits) cut it off, so CBC called a feasible model
+            # infeasible (issue 15)
+            return Bound(_outward(min(lo[k], 0.0), up=False), _outward(max(hi[k], 0.0), up=True),
+                         f"{GRID_DUALS} ({count} points)", True)
         local = self.local_range(k)
         lo = local.lower if local is not None else -np.inf
         hi = local.upper if local is not None else np.inf

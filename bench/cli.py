@@ -643,6 +643,44 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
         click.echo(f"timings written to {json_path}")
 
 
+# ---------------------------------------------------------------------------- export-mibs
+
+
+@cli.command("export-mibs")
+@click.argument("case")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True,
+              help="Folder for NAME.mps and NAME.aux (created if missing).")
+@click.option("--name", "stem", metavar="NAME",
+              help="File stem and @NAME of the instance  [default: CASE; give another one to "
+                   "run the files beside the registered case: case names are unique].")
+@click.pass_context
+def export_mibs_command(ctx: click.Context, case: str, out_dir: Path,
+                        stem: str | None) -> None:
+    """Write a registered linear bilevel case as a MibS / BOBILib instance: OUT/NAME.mps (the
+    single-level relaxation, leader objective) and OUT/NAME.aux (the follower's variables,
+    objective and rows); NAME is CASE unless --name says otherwise. Read it back with
+    `gridbench run --case-file OUT/NAME.aux`."""
+    from bench.registry import bilevel_problem
+
+    registry = _registry(ctx)
+    stem = stem or case
+    try:
+        problem = bilevel_problem(registry, case)
+        from bench.bilevel.mibs import export_notes, write_mibs
+
+        notes = export_notes(problem, case)
+        origin = f"case {case} ({registry.cases[case].formulation})"
+        mps_path, aux_path = write_mibs(problem, out_dir, stem, origin=origin)
+    except InputError as exc:
+        _fail_input(str(exc))
+    except OSError as exc:
+        _fail_input(f"cannot write to {out_dir}: {exc.strerror or exc}")
+    click.echo(f"{mps_path}\n{aux_path}\n{problem.describe().replace(problem.name, stem, 1)}")
+    for note in notes:
+        click.echo(f"note: {note}")
+
+
 # ---------------------------------------------------------------------------- report
 
 

@@ -4,6 +4,10 @@
 A case file names its formulation in ``[case] formulation``; that formulation must be
 registered (built in or from an installed plugin). The file is validated exactly as a
 shipped case is (``bench.cases.load_case``).
+
+A path ending in ``.aux`` is a MibS / BOBILib bilevel instance (the aux file, its ``.mps``
+beside it): it is read as a ``bilevel_textbook`` case (``bench.bilevel.mibs.read_mibs``),
+named by its ``@NAME`` or its file stem.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ def add_user_files(registry: Registry, case_files: Sequence[str | Path],
     names = []
     for given in case_files:
         path = Path(given)
-        raw = read_toml(path)
+        raw = _read_mibs(path) if path.suffix.lower() == ".aux" else read_toml(path)
         header = raw.get("case") if isinstance(raw, dict) else None
         if not isinstance(header, dict) or not isinstance(header.get("name"), str) or \
                 not isinstance(header.get("formulation"), str):
@@ -46,3 +50,15 @@ def add_user_files(registry: Registry, case_files: Sequence[str | Path],
         registry.reference_files.append(path)
         registry.owner[("reference", str(path))] = "--reference-file"
     return names
+
+
+def _read_mibs(path: Path) -> dict:
+    from bench.bilevel.mibs import read_mibs  # numpy, scipy, highspy: only when needed
+
+    try:
+        return read_mibs(path)
+    except InputError:
+        raise
+    except Exception as exc:  # whatever else a user's file provokes: one line, no traceback
+        raise CaseError(f"{path}: cannot read the MibS instance: {type(exc).__name__}: "
+                        f"{exc}") from None

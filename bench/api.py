@@ -32,8 +32,9 @@ _WHERE: dict[str, str] = {
     # records
     **dict.fromkeys(("Agreement", "Backend", "Benchmark", "BuiltModel", "Case", "CaseSource",
                      "Check", "Feature", "Fidelity", "Formulation", "ModelSize",
-                     "ProblemClass", "RunResult", "Solution", "SolveLimits", "SolveOutcome",
-                     "SolverSpec", "Status", "Variant", "Verdict"), "bench.records"),
+                     "ProblemClass", "Review", "RunResult", "Solution", "SolveLimits",
+                     "SolveOutcome", "SolverSpec", "Status", "Variant", "Verdict"),
+                    "bench.records"),
     # errors a plugin raises
     **dict.fromkeys(("InputError", "NotApplicable"), "bench.errors"),
     "CaseError": "bench.cases",

@@ -158,11 +158,33 @@ class BuiltModel:
     """What a formulation's backend implementation returns.
 
     ``native`` is the backend's own model object; ``extract`` reads the solution back
-    after the backend adapter has solved it.
+    after the backend adapter has solved it. ``review``, when given, is called after each
+    solve with the solver's outcome and the extracted solution (None without one); what it
+    returns (:class:`Review`) may ask for another solve or correct the status.
     """
 
     native: Any
     extract: Callable[[], Solution]
+    review: Callable[[SolveOutcome, Solution | None], Review | None] | None = None
+
+
+@dataclass
+class Review:
+    """A formulation's verdict on one solve of its model (``BuiltModel.review``).
+
+    ``rebuild`` asks the runner to build (timed as build time) and solve another model, as
+    an iterative scheme does (heuristic big-Ms doubled while one is active); the runner
+    allows at most ``MAX_SOLVES`` solves per run. ``status`` replaces the solver's status
+    when the formulation knows better (a reformulation the solver calls infeasible while
+    an exact method finds a solution is an ``error``, never a silent ``infeasible``);
+    ``note`` is appended to the run's message either way."""
+
+    rebuild: Callable[[], BuiltModel] | None = None
+    status: Status | None = None
+    note: str = ""
+
+
+MAX_SOLVES = 8
 
 
 @dataclass(frozen=True)

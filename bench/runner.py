@@ -16,11 +16,14 @@ from dataclasses import dataclass, field, replace
 from bench.cases import CaseError, load_case
 from bench.errors import InputError, NotApplicable, short_error
 from bench.records import (
+    MAX_SOLVES,
     Case,
     Check,
     Formulation,
     RunResult,
+    Solution,
     SolveLimits,
+    SolveOutcome,
     SolverSpec,
     Status,
     Variant,
@@ -187,6 +190,49 @@ def planned_run(registry: Registry, key: tuple[str, ...]) -> PlannedRun:
     return PlannedRun(formulation, variant, case, backend, solver, _missing(variant, solver))
 
 
+def _solve_rounds(build, backend, solver: SolverSpec, limits: SolveLimits, result: RunResult
+                  ) -> tuple[SolveOutcome, Solution | None]:
+    """Build and solve; then, while the model's ``review`` asks for it, rebuild and solve
+    again (at most ``MAX_SOLVES`` solves). Build and solve times, solver time and nodes
+    add up over the rounds; the last round's outcome and solution are the run's, and each
+    review's note goes into the run's message."""
+    notes: list[str] = []
+    result.build_time_s = result.solve_time_s = 0.0
+    for round_ in range(1, MAX_SOLVES + 1):
+        start = time.perf_counter()
+        built = build()
+        result.build_time_s += time.perf_counter() - start
+        result.model_size = backend.model_size(built.native)
+        start = time.perf_counter()
+        outcome = backend.solve(built.native, solver, limits)
+        result.solve_time_s += time.perf_counter() - start
+        for name in ("solver_time_s", "nodes"):
+            value = getattr(outcome, name)
+            if value is not None:
+                setattr(result, name, (getattr(result, name) or 0) + value)
+        solution = built.extract() if outcome.solution else None
+        if solution is not None:
+            solution.objective = outcome.objective
+        review = built.review(outcome, solution) if built.review is not None else None
+        if review is None:
+            break
+        if review.note:
+            notes.append(review.note)
+        if review.rebuild is not None and round_ < MAX_SOLVES:
+            build = review.rebuild
+            continue
+        if review.status is not None:
+            outcome.status = review.status
+            if not review.status.has_solution:
+                solution = None
+        break
+    result.status, result.objective = outcome.status, outcome.objective
+    result.message = "; ".join(filter(None, [outcome.message, *notes]))
+    result.sense, result.bound, result.traceback = (outcome.sense, outcome.bound,
+                                                    outcome.traceback)
+    return outcome, solution
+
+
 def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
             limits: SolveLimits | float | None = None, *,
             time_limit: float | None = None) -> RunResult:
@@ -213,22 +259,9 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
         return result
     try:
         build = resolve(formulation.implementations[planned.backend])
-        start = time.perf_counter()
-        built = build(case.data, variant.name)
-        result.build_time_s = time.perf_counter() - start
-        result.model_size = backend.model_size(built.native)
-        start = time.perf_counter()
-        outcome = backend.solve(built.native, planned.solver, limits)
-        result.solve_time_s = time.perf_counter() - start
-        result.solver_time_s = outcome.solver_time_s
-        result.status, result.objective, result.message = (
-            outcome.status, outcome.objective, outcome.message)
-        result.sense, result.bound, result.traceback = (outcome.sense, outcome.bound,
-                                                        outcome.traceback)
-        result.nodes = outcome.nodes
-        if outcome.solution:
-            solution = built.extract()
-            solution.objective = outcome.objective
+        outcome, solution = _solve_rounds(lambda: build(case.data, variant.name), backend,
+                                          planned.solver, limits, result)
+        if solution is not None:
             result.quantities = {k: float(v) for k, v in
                                  resolve(formulation.quantities)(case.data, variant.name,
                                                                  solution).items()}

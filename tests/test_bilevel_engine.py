@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from bench.bilevel import BilevelBuilder, solve_exact
-from bench.bilevel.bounds import LOCAL_ROWS, STATED, BoundDeriver, BoundOptions
+from bench.bilevel.bounds import HEURISTIC, LOCAL_ROWS, STATED, BoundDeriver, BoundOptions
 from bench.bilevel.certify import certify
 from bench.bilevel.dual import stack_follower
 from bench.bilevel.reformulate import ReformulationNotApplicable, SingleLevelModel, reformulate
@@ -161,9 +161,13 @@ def test_a_stated_big_m_is_named_when_active_and_the_oracle_decides():
     assert not alone.certified and "M_primal[lower bound of y]" in alone.summary()
     with_oracle = certify(problem, x_, y_, model, v, oracle)
     assert with_oracle.oracle_gap == pytest.approx(50.5)
-    # with derived bounds the dual M is proven, the primal one (y unbounded) needs a value
-    with pytest.raises(ValueError, match="state a big-M"):
-        reformulate(problem, "kkt_bigm")
+    # with derived bounds the dual Ms are proven; the primal slacks (y unbounded) have no
+    # proof, so they get the heuristic value, marked unproven (the kit doubles it while active)
+    derived = reformulate(problem, "kkt_bigm")
+    table = derived.big_m
+    assert {(table.roles[i], table.sources[i]) for i in np.flatnonzero(~table.valid)} == {
+        ("primal slack", HEURISTIC)}
+    assert all(table.valid[i] for i in range(len(table)) if table.roles[i] == "dual")
 
 
 def test_a_dual_with_a_ray_is_found_without_its_bounding_lps():

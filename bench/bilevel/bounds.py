@@ -22,6 +22,12 @@ the optimum. Sources, tried in this order:
   no finite LP bound, and its LP is skipped.
 * a *stated* value (the case file's big-M): not proven; every result that relies on one is
   certified only by the oracle, and each stated bound that is active at a solution is named.
+* without a stated value, a *heuristic* one (``heuristic_big_m``): ``HEURISTIC_FACTOR``
+  times the problem's largest finite number (coefficient, right-hand side, bound), times
+  ``BoundOptions.heuristic_scale``. It is no proof either: the bilevel kit solves, and while
+  a heuristic bound is active at the answer (or the model is infeasible) doubles the scale
+  and solves again, at most ``HEURISTIC_ROUNDS`` times; the answer is then certified like
+  one under a stated big-M (by the oracle), and the sequence is in the run's message.
 
 Valid dual bounds are in general as hard to find as the bilevel optimum itself (Kleinert,
 Labbé, Plein & Schmidt 2020), so stated values are common in practice; Pineda & Morales
@@ -32,14 +38,20 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from bench.bilevel.dual import StackedFollower, follower_components, solve_follower
+from bench.bilevel.dual import (
+    StackedFollower,
+    follower_components,
+    solve_follower,
+    stack_follower,
+)
 from bench.bilevel.problem import EQ, GE, LE, BilevelError, BilevelProblem
+from bench.bilevel.tolerances import POLICY
 from bench.capture import captured_output
 
 VARIABLE_BOUNDS = "variable bounds"
@@ -51,6 +63,11 @@ LOCAL_ROWS = "local rows: a vertex of their dual at the reduced costs"
 # a row with at most this many follower variables is local (bounds, a unit's own limits)
 MAX_LOCAL_VARIABLES = 3
 STATED = "stated"
+HEURISTIC = "heuristic"
+# the first heuristic big-M: this many times the problem's largest finite number; then
+# doubled while active, up to this many doublings
+HEURISTIC_FACTOR = 100.0
+HEURISTIC_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,9 @@ class BoundOptions:
     # or "compact": lo z_q <= tau_q <= hi z_q and sum_q tau_q = w (two rows per value plus
     # one; the convex hull of the same disjunction, so a tighter LP relaxation)
     product_form: str = "eq42"
+    # where nothing is proven and no big_m is stated: the heuristic value's multiplier
+    # (1, 2, 4, ...: the bilevel kit doubles it while a heuristic bound is active)
+    heuristic_scale: float = 1.0
 
 
 def _outward(value: float, up: bool) -> float:
@@ -85,30 +105,61 @@ def _outward(value: float, up: bool) -> float:
     coefficient at the solvers' own tolerance that makes MILPs numerically fragile."""
     if not np.isfinite(value):
         return value
-    if abs(value) <= 1e-9:
+    if abs(value) <= POLICY.bound_zero:
         return 0.0
-    pad = 1e-7 * abs(value)
+    pad = POLICY.bound_padding * abs(value)
     return value + pad if up else value - pad
 
 
-def grid_size(problem: BilevelProblem) -> int | None:
-    """Number of leader grid points when every leader variable is gridded or integer."""
-    if len(problem.discrete_leaders()) != problem.n_x:
-        return None
+def heuristic_big_m(problem: BilevelProblem, scale: float = 1.0) -> float:
+    """``HEURISTIC_FACTOR`` x the largest finite magnitude among the problem's coefficients,
+    right-hand sides and bounds (at least 1), x ``scale``: a documented guess, never a
+    proof (see the module doc)."""
+    parts = [m.data for m in (problem.A, problem.B, problem.C, problem.Gx, problem.Gy,
+                              problem.Q)]
+    parts += [problem.b0, problem.h, problem.c0, problem.fx, problem.fy, problem.leader_lower,
+              problem.leader_upper, problem.follower_lower, problem.follower_upper]
+    values = np.abs(np.concatenate([np.ravel(np.asarray(v, float)) for v in parts]))
+    largest = float(values[np.isfinite(values)].max(initial=1.0))
+    return HEURISTIC_FACTOR * max(1.0, largest) * scale
+
+
+def follower_leaders(problem: BilevelProblem) -> np.ndarray:
+    """The leader variables the follower's LP depends on: in its costs, or in the
+    right-hand side of a follower row that has follower variables (a row of leader terms
+    only restricts the leader's choice; its dual is fixed at 0)."""
+    rows = np.flatnonzero(np.diff(problem.A.tocsr().indptr) > 0)
+    used = set(problem.B.tocsr()[rows].indices.tolist()) | set(problem.C.tocsr().indices.tolist())
+    return np.array(sorted(used), dtype=np.int64)
+
+
+def grid_size(problem: BilevelProblem, leaders: np.ndarray | None = None) -> int | None:
+    """Number of grid points of ``leaders`` (default: all) when each is gridded or integer
+    with finite bounds, else None."""
+    leaders = np.arange(problem.n_x) if leaders is None else leaders
+    discrete = set(problem.discrete_leaders())
     size = 1
-    for k in range(problem.n_x):
+    for k in leaders:
+        if int(k) not in discrete:
+            return None
         try:
-            size *= len(problem.leader_values(k))
+            size *= len(problem.leader_values(int(k)))
         except BilevelError:
             return None
     return size
 
 
-def grid_points(problem: BilevelProblem):
-    """Every leader decision of a fully discrete leader (Cartesian product, in order)."""
-    values = [problem.leader_values(k) for k in range(problem.n_x)]
+def grid_points(problem: BilevelProblem, leaders: np.ndarray | None = None):
+    """Every leader decision over the grids of ``leaders`` (default: all; Cartesian product,
+    in order); the other leaders stay at 0 clipped to their bounds (the caller ensures the
+    follower does not depend on them)."""
+    leaders = np.arange(problem.n_x) if leaders is None else leaders
+    base = np.clip(np.zeros(problem.n_x), problem.leader_lower, problem.leader_upper)
+    values = [problem.leader_values(int(k)) for k in leaders]
     for combo in itertools.product(*values):
-        yield np.asarray(combo, dtype=float)
+        x = base.copy()
+        x[leaders] = combo
+        yield x
 
 
 class _ComponentLP:
@@ -251,6 +302,7 @@ class BoundDeriver:
     stacked: StackedFollower
     options: BoundOptions = field(default_factory=BoundOptions)
     lps_solved: int = 0
+    hpr_empty: bool = False  # the high-point relaxation is infeasible (see _maximise)
     _y: dict[int, Bound] = field(default_factory=dict)
     _grid: tuple[np.ndarray, np.ndarray, int] | None = None
     _hpr: tuple | None = None
@@ -299,8 +351,12 @@ class BoundDeriver:
         if res.status == 3:
             return np.inf
         if res.status == 2:
-            raise BilevelError(f"{self.problem.name}: the high-point relaxation is infeasible "
-                               "(no leader decision admits a feasible follower)")
+            # no leader decision admits a feasible follower: the bilevel problem (and every
+            # reformulation, which keeps the relaxation's rows) is infeasible. Any number
+            # bounds a quantity over an empty set; 0 keeps the model well formed, and the
+            # solver's "infeasible" is then the answer (its review notes why)
+            self.hpr_empty = True
+            return 0.0
         raise BilevelError(f"{self.problem.name}: bounding LP failed: {res.message}")
 
     def hpr_max(self, objective_x: np.ndarray, objective_y: np.ndarray) -> float:
@@ -354,7 +410,10 @@ class BoundDeriver:
         """(lowest, highest) HiGHS dual per stacked entry over the leader grid, and the
         number of grid points with an optimal follower; None without an affordable grid."""
         if self._grid is None:
-            size = grid_size(self.problem)
+            # only the leaders the follower depends on need a grid: a continuous leader that
+            # stays out of the follower does not change its LP (issue 15)
+            leaders = follower_leaders(self.problem)
+            size = grid_size(self.problem, leaders)
             if not self.options.grid_duals or size is None or size > self.options.max_grid_points:
                 return None
             lo = np.full(self.stacked.n_duals, np.inf)
@@ -363,17 +422,31 @@ class BoundDeriver:
             # one cold LP per point: duals from a warm-started re-solve are equally valid but
             # other vertices, and with them Pyomo/HiGHS returned a wrong "optimal" kkt_bigm
             # on dg34_small (docs/dg_contract_pricing.md)
-            for x in grid_points(self.problem):
-                sol = solve_follower(self.problem, x, self.stacked)
+            # the follower's rows of leader terms only are left out: their duals are fixed at
+            # 0, and a leader in them that is not gridded would make points look infeasible
+            p = self.problem
+            keep = np.flatnonzero(np.diff(p.A.tocsr().indptr) > 0)
+            reduced = p if len(keep) == p.n_rows else replace(
+                p, A=p.A.tocsr()[keep], B=p.B.tocsr()[keep], b0=p.b0[keep],
+                row_sense=tuple(p.row_sense[i] for i in keep),
+                row_names=tuple(p.row_names[i] for i in keep))
+            reduced_stack = self.stacked if reduced is p else stack_follower(reduced)
+            for x in grid_points(p, leaders):
+                sol = solve_follower(reduced, x, reduced_stack)
                 self.lps_solved += 1
                 if sol.status != "optimal":
                     continue
                 feasible += 1
-                duals = np.where(np.abs(sol.duals) <= 1e-10, 0.0, sol.duals)  # HiGHS noise
+                duals = np.zeros(self.stacked.n_duals)
+                duals[keep] = sol.duals[:len(keep)]
+                duals[p.n_rows:] = sol.duals[len(keep):]
+                duals = np.where(np.abs(duals) <= 1e-10, 0.0, duals)  # HiGHS noise
                 lo, hi = np.minimum(lo, duals), np.maximum(hi, duals)
             if feasible == 0:
-                raise BilevelError(f"{self.problem.name}: the follower is infeasible or "
-                                   "unbounded at every leader grid point")
+                # no leader decision has an optimal follower: the bilevel problem has no
+                # feasible point, and any bound is valid (see _maximise)
+                self.hpr_empty = True
+                lo, hi = np.zeros(self.stacked.n_duals), np.zeros(self.stacked.n_duals)
             self._grid = (lo, hi, feasible)
         return self._grid
 
@@ -655,18 +728,27 @@ class BoundDeriver:
     # ------------------------------------------------------------------ with fallback
 
     def stated(self, what: str) -> float:
+        """The stated big-M (``big_m_mode="stated"`` needs one: the case validates that)."""
         if self.options.big_m is None:
-            raise BilevelError(f"{self.problem.name}: no valid finite bound for {what}; "
-                               "state a big-M (big_m) to use this reformulation")
+            raise BilevelError(f"{self.problem.name}: no stated big-M for {what}")
         return float(self.options.big_m)
 
+    def fallback(self) -> tuple[float, str]:
+        """(value, source) where nothing is proven: the stated big-M, else the heuristic."""
+        if self.options.big_m is not None:
+            return float(self.options.big_m), STATED
+        return heuristic_big_m(self.problem, self.options.heuristic_scale), HEURISTIC
+
     def need_finite(self, bound: Bound, what: str, lower: bool, upper: bool) -> Bound:
-        """Replace infinite sides by the stated value (marking the bound unproven)."""
+        """Replace infinite sides by the stated (else heuristic) value, marking the bound
+        unproven."""
         lo, hi, source, valid = bound.lower, bound.upper, bound.source, bound.valid
         if upper and not np.isfinite(hi):
-            hi, source, valid = self.stated(what), STATED, False
+            hi, source = self.fallback()
+            valid = False
         if lower and not np.isfinite(lo):
-            lo, source, valid = -self.stated(what), STATED, False
+            value, source = self.fallback()
+            lo, valid = -value, False
         return Bound(lo, hi, source, valid)
 
 

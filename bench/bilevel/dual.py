@@ -145,17 +145,29 @@ def _linprog_status(code: int) -> str:
     return {0: "optimal", 2: "infeasible", 3: "unbounded"}.get(code, "error")
 
 
-def follower_lp_arrays(problem: BilevelProblem, x: np.ndarray):
-    """(c, A_ub, b_ub, A_eq, b_eq, bounds, ub_rows, ub_sign, eq_rows) for linprog, min form."""
+def follower_lp_arrays(problem: BilevelProblem, x: np.ndarray, relax: float = 0.0):
+    """(c, A_ub, b_ub, A_eq, b_eq, bounds, ub_rows, ub_sign, eq_rows) for linprog, min form.
+
+    ``relax`` > 0 widens every row by that much (an equality becomes two inequalities, so
+    ``ub_rows`` may name a row twice): the follower at a leader decision that is off by a
+    tolerance, as the certificate re-solves it (bench.bilevel.tolerances)."""
     sign = 1.0 if problem.follower_sense == "min" else -1.0
     c = sign * problem.follower_cost(x)
     b = problem.follower_rhs(x)
     senses = np.asarray(problem.row_sense)
-    ub_rows = np.flatnonzero(senses != EQ)
-    ub_sign = np.where(senses[ub_rows] == LE, 1.0, -1.0)
-    eq_rows = np.flatnonzero(senses == EQ)
+    if relax > 0:
+        eq = np.flatnonzero(senses == EQ)
+        rows = np.flatnonzero(senses != EQ)
+        ub_rows = np.concatenate([rows, eq, eq])
+        ub_sign = np.concatenate([np.where(senses[rows] == LE, 1.0, -1.0),
+                                  np.ones(len(eq)), -np.ones(len(eq))])
+        eq_rows = np.zeros(0, np.int64)
+    else:
+        ub_rows = np.flatnonzero(senses != EQ)
+        ub_sign = np.where(senses[ub_rows] == LE, 1.0, -1.0)
+        eq_rows = np.flatnonzero(senses == EQ)
     A_ub = sp.diags(ub_sign) @ problem.A[ub_rows] if len(ub_rows) else None
-    b_ub = ub_sign * b[ub_rows] if len(ub_rows) else None
+    b_ub = ub_sign * b[ub_rows] + relax if len(ub_rows) else None
     A_eq = problem.A[eq_rows] if len(eq_rows) else None
     b_eq = b[eq_rows] if len(eq_rows) else None
     bounds = np.column_stack([problem.follower_lower, problem.follower_upper])
@@ -163,11 +175,13 @@ def follower_lp_arrays(problem: BilevelProblem, x: np.ndarray):
 
 
 def solve_follower(problem: BilevelProblem, x: np.ndarray,
-                   stacked: StackedFollower | None = None) -> FollowerSolution:
-    """Solve the follower at ``x``; the duals are mapped into the stacked order."""
+                   stacked: StackedFollower | None = None, relax: float = 0.0
+                   ) -> FollowerSolution:
+    """Solve the follower at ``x`` (rows widened by ``relax``, see follower_lp_arrays); the
+    duals are mapped into the stacked order."""
     stacked = stacked or stack_follower(problem)
     c, A_ub, b_ub, A_eq, b_eq, bounds, ub_rows, ub_sign, eq_rows = follower_lp_arrays(
-        problem, x)
+        problem, x, relax)
     res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds,
                   method="highs")
     status = _linprog_status(res.status)
@@ -176,8 +190,8 @@ def solve_follower(problem: BilevelProblem, x: np.ndarray,
     d = np.zeros(stacked.n_duals)
     n_rows = problem.n_rows
     row_dual = np.zeros(n_rows)
-    if len(ub_rows):
-        row_dual[ub_rows] = ub_sign * res.ineqlin.marginals
+    if len(ub_rows):  # an equality split in two (relax) adds its two halves' duals
+        np.add.at(row_dual, ub_rows, ub_sign * res.ineqlin.marginals)
     if len(eq_rows):
         row_dual[eq_rows] = res.eqlin.marginals
     d[:n_rows] = row_dual

@@ -32,9 +32,10 @@ from bench.bilevel.problem import (
     BilevelProblem,
     NotStatable,
 )
+from bench.bilevel.tolerances import POLICY
 
-OPTIMALITY_TOL = 1e-9  # relative slack on the follower's optimal value in the tie-break LP
-COMPLEMENTARITY_TOL = 1e-8
+OPTIMALITY_TOL = POLICY.tie_break[1]  # the follower's value's slack in the tie-break LP
+COMPLEMENTARITY_TOL = POLICY.complementarity
 
 
 class OracleLimit(BilevelError):
@@ -81,29 +82,39 @@ class Response:
     lps: int = 0
 
 
-def _split_rows(M: sp.csr_matrix, rhs: np.ndarray, senses) -> tuple:
+def _split_rows(M: sp.csr_matrix, rhs: np.ndarray, senses, relax: float = 0.0) -> tuple:
+    """(A_ub, b_ub, A_eq, b_eq); ``relax`` > 0 widens each row by that much (equalities
+    become two inequalities)."""
     s = np.asarray(senses)
     le, ge, eq = (np.flatnonzero(s == LE), np.flatnonzero(s == GE), np.flatnonzero(s == EQ))
+    if relax > 0:
+        le, ge, eq = np.concatenate([le, eq]), np.concatenate([ge, eq]), eq[:0]
     A_ub = sp.vstack([M[le], -M[ge]]).tocsr()
-    b_ub = np.concatenate([rhs[le], -rhs[ge]])
+    b_ub = np.concatenate([rhs[le], -rhs[ge]]) + relax
     return A_ub, b_ub, M[eq], rhs[eq]
 
 
 def optimistic_response(problem: BilevelProblem, x: np.ndarray,
-                        stacked: StackedFollower | None = None) -> Response:
-    """Follower LP at ``x``, then the leader's best among the follower's optimal answers."""
+                        stacked: StackedFollower | None = None, relax: float = 0.0
+                        ) -> Response:
+    """Follower LP at ``x``, then the leader's best among the follower's optimal answers.
+    ``relax`` > 0 widens the follower's and the coupling rows by that much (the certificate's
+    re-solve at a leader decision reported to a tolerance, bench.bilevel.tolerances)."""
     stacked = stacked or stack_follower(problem)
-    first = solve_follower(problem, x, stacked)
+    first = solve_follower(problem, x, stacked, relax)
     if first.status != "optimal":  # no optimal answer: x is not bilevel-feasible
         return Response(f"follower_{first.status}", lps=1)
     p = problem
     lead = 1.0 if p.leader_sense == "min" else -1.0
     objective = lead * (p.fy + p.Q.T @ x)
-    f_ub, f_bub, f_eq, f_beq = _split_rows(p.A, p.follower_rhs(x), p.row_sense)
-    l_ub, l_bub, l_eq, l_beq = _split_rows(p.Gy, p.h - p.Gx @ x, p.leader_row_sense)
+    f_ub, f_bub, f_eq, f_beq = _split_rows(p.A, p.follower_rhs(x), p.row_sense, relax)
+    l_ub, l_bub, l_eq, l_beq = _split_rows(p.Gy, p.h - p.Gx @ x, p.leader_row_sense, relax)
     cost = stacked.cost(x).reshape(1, -1)
     bounds = np.column_stack([p.follower_lower, p.follower_upper])
-    for tol in (0.0, OPTIMALITY_TOL, 1e-7):  # HiGHS's own tolerances first
+    # HiGHS's own tolerances first; a relaxed re-solve (the certificate's) may go up to the
+    # optimality tolerance, the follower gap the certificate accepts anyway
+    caps = POLICY.tie_break + ((POLICY.optimality.relative,) if relax > 0 else ())
+    for tol in caps:
         cap = first.value + tol * max(1.0, abs(first.value))
         A_ub = sp.vstack([f_ub, l_ub, sp.csr_matrix(cost)]).tocsr()
         b_ub = np.concatenate([f_bub, l_bub, [cap]])

@@ -13,18 +13,18 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from bench import memo
 from bench.algorithm import AlgorithmRun, NoSolution
-from bench.bilevel.bounds import BoundOptions
+from bench.bilevel.bounds import HEURISTIC, HEURISTIC_ROUNDS, BoundOptions
 from bench.bilevel.certify import GAP_RTOL, Certificate, certify
 from bench.bilevel.oracle import OracleLimit, OracleResult, optimistic_response, solve_exact
 from bench.bilevel.problem import BilevelError, BilevelProblem
-from bench.bilevel.reformulate import SingleLevelModel, reformulate
+from bench.bilevel.reformulate import HPR_EMPTY, SingleLevelModel, reformulate
 from bench.bilevel.variants import (
     ENUMERATION,
     KKT_BIGM,
@@ -34,7 +34,7 @@ from bench.bilevel.variants import (
     oracle_backend,
     standard_variants,
 )
-from bench.records import BuiltModel, Check, Solution, Status, Verdict
+from bench.records import BuiltModel, Check, Review, Solution, SolveOutcome, Status, Verdict
 from bench.validation import objective_check
 
 
@@ -68,6 +68,7 @@ def _fingerprint(data: Any) -> str:
 BILEVEL_QUANTITIES = ("leader_objective", "follower_objective", "certified", "x[*]", "y[*]",
                       "follower_gap", "oracle_lps", "oracle_nodes", "oracle_points",
                       "oracle_ties", "oracle_value", "oracle_gap", "n_*", "reformulate_s",
+                      "bigm_heuristic_value",
                       "published_decision_feasible", "published_decision_value",
                       "published_decision_gap")
 
@@ -101,10 +102,14 @@ class BilevelKit:
             self._problems[key] = self.problem_of(data)
         return self._problems[key]
 
-    def model(self, data: Any, method: str) -> SingleLevelModel:
-        key = (_fingerprint(data), method)
+    def options(self, data: Any, heuristic_scale: float = 1.0) -> BoundOptions:
+        return replace(self.options_of(data), heuristic_scale=heuristic_scale)
+
+    def model(self, data: Any, method: str, heuristic_scale: float = 1.0) -> SingleLevelModel:
+        key = (_fingerprint(data), method, heuristic_scale)
         if key not in self._models:
-            self._models[key] = reformulate(self.problem(data), method, self.options_of(data))
+            self._models[key] = reformulate(self.problem(data), method,
+                                            self.options(data, heuristic_scale))
         return self._models[key]
 
     def oracle(self, data: Any) -> tuple[OracleResult | None, str]:
@@ -142,12 +147,13 @@ class BilevelKit:
         if backend == ORACLE_BACKEND:
             return self._build_oracle
 
-        def build(data: Any, variant: str) -> BuiltModel:
+        def build(data: Any, variant: str, heuristic_scale: float = 1.0) -> BuiltModel:
             start = time.perf_counter()
             if self.reuse_models:
-                model = self.model(data, variant)
+                model = self.model(data, variant, heuristic_scale)
             else:  # reformulated afresh on every build: its cost is part of the build time
-                model = reformulate(self.problem(data), variant, self.options_of(data))
+                model = reformulate(self.problem(data), variant,
+                                    self.options(data, heuristic_scale))
             reformulate_s = time.perf_counter() - start
             native, extract_vector = _emitter(backend)(model)
 
@@ -158,11 +164,69 @@ class BilevelKit:
                 v[fixed] = model.lower[fixed]
                 return Solution({"x": v[model.x_index], "y": v[model.y_index],
                                  "dual": model.dual_scale * v[model.dual_index], "v": v,
-                                 "reformulate_s": np.array(reformulate_s)}, None)
+                                 "reformulate_s": np.array(reformulate_s),
+                                 "heuristic_scale": np.array(heuristic_scale)}, None)
 
-            return BuiltModel(native, extract)
+            def review(outcome: SolveOutcome, solution: Solution | None) -> Review | None:
+                return self.review(data, model, heuristic_scale, outcome, solution,
+                                   lambda: build(data, variant, 2 * heuristic_scale))
+
+            return BuiltModel(native, extract, review)
 
         return build
+
+    def review(self, data: Any, model: SingleLevelModel, heuristic_scale: float,
+               outcome: SolveOutcome, solution: Solution | None,
+               doubled: Callable[[], BuiltModel]) -> Review | None:
+        """After a reformulation's solve: double the heuristic big-Ms while one is active at
+        the answer or the model is infeasible (at most ``HEURISTIC_ROUNDS`` times), and
+        never let an "infeasible" stand silently where the oracle finds a solution."""
+        table = model.big_m
+        heuristic = np.array([source == HEURISTIC for source in table.sources], bool)
+        may_double = heuristic.any() and heuristic_scale < 2 ** HEURISTIC_ROUNDS
+        limit = table.limits[heuristic].max() if heuristic.any() else 0.0
+        if solution is not None and heuristic.any():
+            active = [i for i in table.active(solution.values["v"]) if heuristic[i]]
+            if not active:
+                return None
+            names = ", ".join(table.names[i] for i in active[:3]) + (
+                f" and {len(active) - 3} more" if len(active) > 3 else "")
+            if may_double:
+                return Review(rebuild=doubled, note=f"heuristic big-M {limit:g} active at "
+                              f"{names}: doubled")
+            return Review(note=f"heuristic big-M {limit:g} still active at {names} after "
+                               f"{HEURISTIC_ROUNDS} doublings")
+        if outcome.status is not Status.INFEASIBLE:
+            return None
+        if HPR_EMPTY in model.notes:  # no big-M is to blame
+            return Review(note=HPR_EMPTY)
+        if may_double:
+            return Review(rebuild=doubled, note=f"infeasible with heuristic big-Ms "
+                          f"{limit:g}: doubled")
+        return self.review_infeasible(data, model)
+
+    def review_infeasible(self, data: Any, model: SingleLevelModel) -> Review:
+        """A reformulation the solver calls infeasible: the oracle decides (issue 15)."""
+        unproven = int(np.sum(~model.big_m.valid))
+        kinds = sorted({s for s, ok in zip(model.big_m.sources, model.big_m.valid,
+                                           strict=True) if not ok})
+        oracle, why_not = self.oracle(data)
+        if oracle is not None and oracle.status == "optimal":
+            cause = (f"; {unproven} unproven ({', '.join(kinds)}) big-Ms may have cut it off"
+                     if unproven else "; every bound it relies on is proven, so the solver "
+                     "or its tolerances are at fault")
+            return Review(status=Status.ERROR, note="reformulation infeasible, oracle found "
+                          f"F = {oracle.leader_value:.10g}{cause}")
+        if oracle is not None and oracle.status == "infeasible":
+            return Review(note=f"the exact oracle ({oracle.method}) confirms: the bilevel "
+                               "problem is infeasible")
+        if oracle is not None:
+            return Review(status=Status.ERROR, note=f"reformulation infeasible, but the exact "
+                          f"oracle finds the bilevel problem {oracle.status}")
+        if unproven:
+            return Review(note=f"infeasible under {unproven} unproven ({', '.join(kinds)}) "
+                               f"big-Ms, which may be the cause; no oracle ({why_not})")
+        return Review(note=f"infeasible with proven bounds only; no oracle ({why_not})")
 
     def _build_oracle(self, data: Any, variant: str) -> BuiltModel:
         self.problem(data)  # built here: the timed solve is the oracle's own work
@@ -190,7 +254,8 @@ class BilevelKit:
         if variant == ENUMERATION:
             return certify(problem, x, y)  # it is the oracle: follower re-solve only
         oracle, note = self.oracle(data)
-        return certify(problem, x, y, self.model(data, variant), solution.values["v"],
+        scale = float(solution.values.get("heuristic_scale", 1.0))
+        return certify(problem, x, y, self.model(data, variant, scale), solution.values["v"],
                        oracle, note)
 
     def published_response(self, data: Any):
@@ -255,9 +320,16 @@ class BilevelKit:
         if oracle is not None and cert.oracle_gap is not None:
             out["oracle_value"] = oracle.leader_value
             out["oracle_gap"] = cert.oracle_gap
-        size = self.model(data, variant).size()
-        out |= {k: float(v) for k, v in size.items()}
+        scale = float(solution.values.get("heuristic_scale", 1.0))
+        model = self.model(data, variant, scale)
+        out |= {k: float(v) for k, v in model.size().items()}
         out["n_bigm_active_stated"] = float(len(cert.active_stated))
+        heuristic = [limit for limit, source in zip(model.big_m.limits, model.big_m.sources,
+                                                    strict=True) if source == HEURISTIC]
+        if heuristic:  # the big-Ms' origin: how many were guessed, at what value, how often
+            out["n_bigm_heuristic"] = float(len(heuristic))
+            out["n_bigm_doublings"] = float(np.log2(scale))
+            out["bigm_heuristic_value"] = float(max(heuristic))
         if "reformulate_s" in solution.values:
             out["reformulate_s"] = float(solution.values["reformulate_s"])
         return out
@@ -316,7 +388,10 @@ def comparison_table(runs: list[dict[str, Any]]) -> str:
         if q.get("n_bigm"):
             big_m = f"{q['n_bigm']:.0f}"
             if q.get("n_bigm_unproven"):
-                big_m += f" ({q['n_bigm_unproven']:.0f} stated"
+                kind = "heuristic" if q.get("n_bigm_heuristic") else "stated"
+                big_m += f" ({q['n_bigm_unproven']:.0f} {kind}"
+                if q.get("n_bigm_doublings"):
+                    big_m += f" x{2 ** q['n_bigm_doublings']:.0f}"
                 big_m += f", {q['n_bigm_active_stated']:.0f} active)" if q.get(
                     "n_bigm_active_stated") else ")"
         gap = q.get("oracle_gap")

@@ -43,9 +43,13 @@ from bench.bilevel.problem import (
     BilevelProblem,
     NotStatable,
 )
+from bench.bilevel.tolerances import POLICY
 from bench.bilevel.variants import KKT_BIGM, KKT_SOS1, STRONG_DUALITY
 
 CONT, INT, BIN = 0, 1, 2
+HPR_EMPTY = ("no leader decision admits a feasible follower (the high-point relaxation, or "
+             "the follower at every grid point, is infeasible): the bilevel problem is "
+             "infeasible")
 METHODS = (STRONG_DUALITY, KKT_BIGM, KKT_SOS1)
 
 
@@ -76,12 +80,14 @@ class BigMTable:
     def values(self, v: np.ndarray) -> np.ndarray:
         return self.coef @ v + self.const
 
-    def active(self, v: np.ndarray, rtol: float = 1e-6, atol: float = 1e-7) -> np.ndarray:
-        """Indices of the bounds that hold with equality (or are exceeded) at ``v``."""
+    def active(self, v: np.ndarray) -> np.ndarray:
+        """Indices of the bounds that hold with equality (or are exceeded) at ``v``, within
+        the policy's ``active`` tolerance (bench.bilevel.tolerances)."""
         if len(self) == 0:
             return np.zeros(0, np.int64)
         gap = self.sides * (self.limits - self.values(v))
-        return np.flatnonzero(gap <= atol + rtol * np.abs(self.limits))
+        tol = POLICY.active
+        return np.flatnonzero(gap <= tol.absolute + tol.relative * np.abs(self.limits))
 
 
 @dataclass
@@ -402,6 +408,8 @@ class _Builder:
         return c, p.leader_const
 
     def finish(self, sos1=None) -> SingleLevelModel:
+        if self.bounds.hpr_empty:
+            self.notes.append(HPR_EMPTY)
         c, c0 = self.leader_objective()
         return self.asm.finish(self.p.name, self.method, self.p.leader_sense, c, c0,
                                sos1 or [], self.x, self.y, self.d, self.dual_scale,

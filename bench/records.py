@@ -338,6 +338,10 @@ class Formulation:
     # reference naming another quantity is an input error instead of a check that can only
     # fail. Empty: not declared, reference quantities are not checked when loaded.
     quantity_names: tuple[str, ...] = ()
+    # for a formulation built on the bilevel engine: ``problem(data) -> BilevelProblem`` (or a
+    # ``"module:function"`` reference), the engine's matrix form of a case; declared, so
+    # that ``gridbench export-mibs`` can write any bilevel case
+    bilevel_problem: str | Callable[[Any], Any] | None = None
 
     def variant(self, name: str) -> Variant:
         for variant in self.variants:

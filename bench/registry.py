@@ -33,6 +33,7 @@ from bench.records import (
     Formulation,
     PluginProblem,
     SolverSpec,
+    resolve,
 )
 
 ENV_DISABLE_AUTOLOAD = "GRIDBENCH_DISABLE_PLUGIN_AUTOLOAD"
@@ -308,40 +309,10 @@ def load_registry(
 # --------------------------------------------------------------------------- bilevel cases
 
 
-def bilevel_kit(formulation: Formulation) -> Any | None:
-    """The ``bench.bilevel`` ``BilevelKit`` behind a formulation's builders, or None when it
-    has none (not a linear bilevel formulation built on the kit).
-
-    A formulation exposes only its builders (``implementations``); a kit's builders are its
-    own bound methods (the oracle's) or closures over it (the modelling backends'), so the
-    kit is found there, without importing anything from the plugin by name. The oracle's
-    builder is looked at first: resolving it imports no modelling library."""
-    from bench.bilevel.plugin_kit import ORACLE_BACKEND, BilevelKit
-    from bench.records import resolve
-
-    order = sorted(formulation.implementations, key=lambda backend: backend != ORACLE_BACKEND)
-    for backend in order:
-        try:
-            build = resolve(formulation.implementations[backend])
-        except Exception:  # a backend whose module cannot be imported here: try the next
-            continue
-        owner = getattr(build, "__self__", None)
-        if isinstance(owner, BilevelKit):
-            return owner
-        for cell in getattr(build, "__closure__", None) or ():
-            try:
-                value = cell.cell_contents
-            except ValueError:  # an empty cell
-                continue
-            if isinstance(value, BilevelKit):
-                return value
-    return None
-
-
 def bilevel_problem(registry: Registry, case: str) -> Any:
     """The engine's matrix form (``bench.bilevel.BilevelProblem``) of the registered case
-    ``case``, stated by its formulation's ``BilevelKit`` (:func:`bilevel_kit`). An unknown
-    case, a formulation without a kit, a case that does not validate or that the kit cannot
+    ``case``, from its formulation's declared ``bilevel_problem``. An unknown case, a
+    formulation that declares none, a case that does not validate or that the engine cannot
     state is an :class:`~bench.errors.InputError` (one line)."""
     from bench.bilevel.problem import BilevelError
     from bench.cases import load_case
@@ -354,13 +325,11 @@ def bilevel_problem(registry: Registry, case: str) -> Any:
     if formulation is None:
         raise InputError(f"case {case!r}: its formulation {source.formulation!r} is not "
                          "registered")
-    kit = bilevel_kit(formulation)
-    if kit is None:
+    if formulation.bilevel_problem is None:
         raise InputError(f"case {case!r}: formulation {formulation.name!r} is not a linear "
-                         "bilevel formulation (no bench.bilevel BilevelKit behind its "
-                         "builders)")
+                         "bilevel formulation (it declares no bilevel_problem)")
     data = load_case(source, formulation).data
     try:
-        return kit.problem(data)
+        return resolve(formulation.bilevel_problem)(data)
     except BilevelError as exc:
         raise InputError(f"case {case!r}: {exc}") from None

@@ -273,12 +273,12 @@ def test_product_terms_are_refused(tmp_path, where, message):
     assert not list(tmp_path.iterdir())
 
 
-def test_the_kit_of_a_bilevel_formulation_is_found(registry):
-    from bench.registry import bilevel_kit, bilevel_problem
+def test_a_bilevel_formulation_declares_its_problem(registry):
+    from bench.registry import bilevel_problem
 
-    assert bilevel_kit(registry.formulations["bilevel_textbook"]) is not None
-    assert bilevel_kit(registry.formulations["dg_contract_pricing"]) is not None
-    assert bilevel_kit(registry.formulations["unit_commitment"]) is None
+    assert registry.formulations["bilevel_textbook"].bilevel_problem is not None
+    assert registry.formulations["dg_contract_pricing"].bilevel_problem is not None
+    assert registry.formulations["unit_commitment"].bilevel_problem is None
     problem = bilevel_problem(registry, "bard1998_ex511")
     assert problem.leader_names == ("x",) and problem.follower_names == ("y",)
     with pytest.raises(InputError, match="formulation 'unit_commitment' is not a linear "

@@ -38,6 +38,7 @@ def _formulation() -> Formulation:
             "cvxpy": f"{_MODELS}:build_cvxpy",
             ORACLE_BACKEND: f"{_MODELS}:build_oracle",
         },
+        bilevel_problem=f"{_MODELS}:problem",  # gridbench export-mibs
         quantities="gridbench_bilevel_textbook.models:quantities",
         quantity_names=BILEVEL_QUANTITIES,
         verify="gridbench_bilevel_textbook.models:verify",

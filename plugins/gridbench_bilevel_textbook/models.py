@@ -12,6 +12,7 @@ build_pyomo = KIT.builder("pyomo")
 build_pulp = KIT.builder("pulp")
 build_cvxpy = KIT.builder("cvxpy")
 build_oracle = KIT.builder(ORACLE_BACKEND)
+problem = KIT.problem
 quantities = KIT.quantities
 verify = KIT.verify
 report_section = KIT.report_section

@@ -91,6 +91,7 @@ def _formulation() -> Formulation:
             "cvxpy": f"{_MODELS}:build_cvxpy",
             ORACLE_BACKEND: f"{_MODELS}:build_oracle",
         },
+        bilevel_problem=f"{_MODELS}:bilevel_problem",  # gridbench export-mibs
         quantities="gridbench_dg_contract_pricing.models:quantities",
         quantity_names=(*BILEVEL_QUANTITIES, "price_*", "capacity_factor_*", "profit_*",
                         "payment_with_dg", "payment_without_dg", "payment_stage*", "saving",

@@ -92,6 +92,7 @@ KIT = DGKit(problem_from_data, bound_options,
             published_decision_of=published_decision)
 _engine_builders = {b: KIT.builder(b) for b in ("pyomo", "pulp", "cvxpy")}
 build_oracle = KIT.builder(ORACLE_BACKEND)
+bilevel_problem = KIT.problem
 
 
 def _refuse_thesis_dual(backend: str):

@@ -40,7 +40,7 @@ _WHERE: dict[str, str] = {
     "CaseError": "bench.cases",
     # solver features and problem-class sets
     **dict.fromkeys(("ALL_MATH", "CONTINUOUS", "CONVEX_QP", "DUALS", "INTEGER", "LINEAR",
-                     "LINEAR_AND_QP", "QUAD_CON", "QUAD_OBJ", "SOS1", "features",
+                     "LINEAR_AND_QP", "BILINEAR", "QUAD_CON", "QUAD_OBJ", "SOS1", "features",
                      "installed", "dist_version"), "bench.backend_support"),
     # checks
     **dict.fromkeys(("objective_check", "solution_check"), "bench.validation"),
@@ -66,6 +66,7 @@ _WHERE: dict[str, str] = {
     **dict.fromkeys(("ORACLE_BACKEND", "BilevelKit", "BILEVEL_QUANTITIES"),
                     "bench.bilevel.plugin_kit"),
     "standard_variants": "bench.bilevel.variants",
+    "bilinear_variant": "bench.bilevel.variants",
     "certify": "bench.bilevel.certify",
     **dict.fromkeys(("solve_exact", "optimistic_response", "OracleResult", "OPTIMALITY_TOL",
                      "OracleLimit"), "bench.bilevel.oracle"),

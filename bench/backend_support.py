@@ -33,6 +33,7 @@ def dist_version(distribution: str) -> str | None:
 
 INTEGER, SOS1, DUALS = Feature.INTEGER, Feature.SOS1, Feature.DUALS
 QUAD_OBJ, QUAD_CON = Feature.QUADRATIC_OBJECTIVE, Feature.QUADRATIC_CONSTRAINTS
+BILINEAR = Feature.BILINEAR
 
 
 def features(*items: Feature) -> frozenset[Feature]:

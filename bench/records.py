@@ -56,6 +56,9 @@ class Feature(StrEnum):
     SOS1 = "sos1"
     QUADRATIC_OBJECTIVE = "quadratic_objective"
     QUADRATIC_CONSTRAINTS = "quadratic_constraints"
+    # products of two variables in rows and objective, not convex (x * d = ... in strong
+    # duality with a continuous leader): a global MINLP solver's spatial branch-and-bound
+    BILINEAR = "bilinear"
     DUALS = "duals"  # constraint duals read back after a continuous solve
 
 

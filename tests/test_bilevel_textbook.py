@@ -124,7 +124,9 @@ def test_report_section_compares_the_reformulations(results):
 
     text = report_section([run_to_dict(r) for r in results])
     assert "Uncertified runs (why):" in text
-    assert text.count("(every backend)") == 6  # strong duality on the continuous cases
+    # strong duality on the 6 continuous cases; the bilinear form on no pair but Pyomo/SCIP
+    assert text.count("| strong_duality          | (every backend)") == 6
+    assert text.count("| strong_duality_bilinear | (every backend)") == len(CASES)
     for word in ("kkt_sos1", "strong_duality", "certified", "oracle"):
         assert word in text
 

@@ -20,7 +20,8 @@ def test_a_user_written_bilevel_case_with_its_reference(tmp_path):
     doc = json.loads(out.read_text())
     assert {r["case"] for r in doc["runs"]} == {"my_bilevel"}  # only the user's case
     solved = [r for r in doc["runs"] if r["status"] == "optimal"]
-    assert {r["variant"] for r in solved} == {"enumeration", "kkt_bigm", "kkt_sos1"}
+    assert {r["variant"] for r in solved} == {"enumeration", "kkt_bigm", "kkt_sos1",
+                                              "strong_duality_bilinear"}
     for run in solved:
         refs = {c["quantity"]: c for c in run["checks"] if c["kind"] == "reference"}
         assert refs["leader_objective"]["verdict"] == "pass"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bench.bilevel.problem import BilevelError
 from bench.bilevel.reformulate import BIN, INT, SingleLevelModel
 from bench.errors import NotApplicable
 
@@ -13,6 +14,10 @@ from bench.errors import NotApplicable
 def to_cvxpy(model: SingleLevelModel):
     """(cvxpy.Problem, extract) where ``extract()`` returns the model's variable vector."""
     import cvxpy as cp
+
+    if model.row_bilinear is not None or model.objective_bilinear is not None:
+        raise BilevelError("CVXPY states convex models only (DCP): a bilinear model needs a "
+                           "backend/solver with the 'bilinear' feature")
 
     if model.sos1:
         raise NotApplicable("CVXPY has no SOS1 constraints: kkt_sos1 cannot be stated "

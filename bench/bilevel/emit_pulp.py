@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bench.bilevel.problem import BilevelError
 from bench.bilevel.reformulate import BIN, INT, SingleLevelModel
 from bench.pulp_values import values_of
 
@@ -47,6 +48,10 @@ def _problem_class():
 def to_pulp(model: SingleLevelModel):
     """(LpProblem, extract) where ``extract()`` returns the model's variable vector."""
     import pulp
+
+    if model.row_bilinear is not None or model.objective_bilinear is not None:
+        raise BilevelError("PuLP states linear models only: a bilinear model needs a "
+                           "backend/solver with the 'bilinear' feature")
 
     sense = pulp.LpMinimize if model.sense == "min" else pulp.LpMaximize
     prob = _problem_class()(model.name.replace(" ", "_"), sense)

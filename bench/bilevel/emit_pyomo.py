@@ -32,14 +32,23 @@ def to_pyomo(model: SingleLevelModel):
     A = model.A.tocsr()
     indptr, indices, data = A.indptr, A.indices, A.data
 
+    # bilinear terms by row (strong_duality_bilinear; SCIP handles them)
+    bilinear: dict[int, list[tuple[int, int, float]]] = {}
+    if model.row_bilinear is not None:
+        for r, i, j, coef in zip(*model.row_bilinear, strict=True):
+            bilinear.setdefault(int(r), []).append((int(i), int(j), float(coef)))
+
     def row_expr(i: int):
         start, end = indptr[i], indptr[i + 1]
-        return pyo.quicksum(data[t] * ref[indices[t]] for t in range(start, end))
+        linear = pyo.quicksum(data[t] * ref[indices[t]] for t in range(start, end))
+        if i not in bilinear:
+            return linear
+        return linear + pyo.quicksum(c * ref[a] * ref[b] for a, b, c in bilinear[i])
 
     for block, rows in model.row_blocks.items():
         def rule(_m, r, rows=rows):
             i = rows[r]
-            if indptr[i] == indptr[i + 1]:  # an empty row: a constant check, not a constraint
+            if indptr[i] == indptr[i + 1] and i not in bilinear:  # a constant, not a row
                 if model.row_lower[i] > 1e-9 or model.row_upper[i] < -1e-9:
                     raise ValueError(f"row {model.row_names[i]} is 0 in [{model.row_lower[i]}, "
                                      f"{model.row_upper[i]}]: infeasible")
@@ -53,9 +62,11 @@ def to_pyomo(model: SingleLevelModel):
 
     nonzero = np.flatnonzero(model.c)
     sense = pyo.minimize if model.sense == "min" else pyo.maximize
-    m.objective = pyo.Objective(
-        expr=pyo.quicksum(float(model.c[j]) * ref[j] for j in nonzero)
-        + model.c0, sense=sense)
+    expr = pyo.quicksum(float(model.c[j]) * ref[j] for j in nonzero) + model.c0
+    if model.objective_bilinear is not None:
+        expr += pyo.quicksum(float(c) * ref[int(a)] * ref[int(b)]
+                             for a, b, c in zip(*model.objective_bilinear, strict=True))
+    m.objective = pyo.Objective(expr=expr, sense=sense)
     if model.sos1:
         sets = model.sos1
         m.sos1 = pyo.SOSConstraint(

@@ -44,13 +44,13 @@ from bench.bilevel.problem import (
     NotStatable,
 )
 from bench.bilevel.tolerances import POLICY
-from bench.bilevel.variants import KKT_BIGM, KKT_SOS1, STRONG_DUALITY
+from bench.bilevel.variants import KKT_BIGM, KKT_SOS1, STRONG_DUALITY, STRONG_DUALITY_BILINEAR
 
 CONT, INT, BIN = 0, 1, 2
 HPR_EMPTY = ("no leader decision admits a feasible follower (the high-point relaxation, or "
              "the follower at every grid point, is infeasible): the bilevel problem is "
              "infeasible")
-METHODS = (STRONG_DUALITY, KKT_BIGM, KKT_SOS1)
+METHODS = (STRONG_DUALITY, KKT_BIGM, KKT_SOS1, STRONG_DUALITY_BILINEAR)
 
 
 class ReformulationNotApplicable(NotStatable):
@@ -117,6 +117,10 @@ class SingleLevelModel:
     dual_index: np.ndarray
     dual_scale: np.ndarray  # stacked duals = dual_scale * v[dual_index]
     notes: list[str] = field(default_factory=list)
+    # bilinear terms (strong_duality_bilinear only): row r gains coef * v[i] * v[j]
+    # (row_bilinear: rows, i, j, coef), the objective coef * v[i] * v[j] (objective_bilinear)
+    row_bilinear: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    objective_bilinear: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def n_vars(self) -> int:
@@ -139,10 +143,21 @@ class SingleLevelModel:
         return out
 
     def objective_value(self, v: np.ndarray) -> float:
-        return float(self.c @ v + self.c0)
+        value = float(self.c @ v + self.c0)
+        if self.objective_bilinear is not None:
+            i, j, coef = self.objective_bilinear
+            value += float(np.sum(coef * v[i] * v[j]))
+        return value
+
+    def row_activity(self, v: np.ndarray) -> np.ndarray:
+        ax = self.A @ v
+        if self.row_bilinear is not None:
+            rows, i, j, coef = self.row_bilinear
+            np.add.at(ax, rows, coef * v[i] * v[j])
+        return ax
 
     def row_violation(self, v: np.ndarray) -> float:
-        ax = self.A @ v
+        ax = self.row_activity(v)
         return float(max(np.max(np.maximum(self.row_lower - ax, 0), initial=0),
                          np.max(np.maximum(ax - self.row_upper, 0), initial=0)))
 
@@ -200,8 +215,8 @@ class _Assembly:
         self.big_m.append((name, role, limit, side, coef, const, bound.source, bound.valid))
 
     def finish(self, name: str, method: str, sense: str, c: dict[int, float] | np.ndarray,
-               c0: float, sos1, x_index, y_index, dual_index, dual_scale, notes
-               ) -> SingleLevelModel:
+               c0: float, sos1, x_index, y_index, dual_index, dual_scale, notes,
+               row_bilinear=None, objective_bilinear=None) -> SingleLevelModel:
         rows = [np.concatenate(p) if p else np.zeros(0) for p in zip(*self.rows, strict=True)] \
             if self.rows else [np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)]
         A = sp.csr_matrix((rows[2], (rows[0].astype(np.int64), rows[1].astype(np.int64))),
@@ -234,7 +249,8 @@ class _Assembly:
             row_names=self.row_names,
             row_blocks={k: np.concatenate(v) for k, v in self.row_blocks.items()},
             sense=sense, c=objective, c0=c0, sos1=sos1, big_m=table, x_index=x_index,
-            y_index=y_index, dual_index=dual_index, dual_scale=dual_scale, notes=notes)
+            y_index=y_index, dual_index=dual_index, dual_scale=dual_scale, notes=notes,
+            row_bilinear=row_bilinear, objective_bilinear=objective_bilinear)
 
 
 def _sense_bounds(rhs: np.ndarray, senses) -> tuple[np.ndarray, np.ndarray]:
@@ -278,6 +294,10 @@ class _Builder:
         for k in sorted(expand | {i for i, kd in enumerate(p.leader_kind) if kd == GRID}):
             self._expand(k)
         self.products: dict[tuple[int, str, int], np.ndarray] = {}
+        # strong_duality_bilinear: products kept as terms (row, i, j, coef) / (i, j, coef)
+        self.bilinear = False
+        self.row_bilinear: list[tuple[int, int, int, float]] = []
+        self.objective_bilinear: list[tuple[int, int, float]] = []
 
     # -------------------------------------------------------------- pieces
 
@@ -401,6 +421,9 @@ class _Builder:
             c[int(i)] = c.get(int(i), 0.0) + value
         Q = p.Q.tocoo()
         for k, j, value in zip(Q.row, Q.col, Q.data, strict=True):
+            if self.bilinear:
+                self.objective_bilinear.append((int(self.x[k]), int(self.y[j]), float(value)))
+                continue
             tau = self.product(int(k), "y", int(j))
             _, values = self.expansion[int(k)]
             for t, v in zip(tau, values, strict=False):  # tau is empty for a product fixed 0
@@ -411,9 +434,14 @@ class _Builder:
         if self.bounds.hpr_empty:
             self.notes.append(HPR_EMPTY)
         c, c0 = self.leader_objective()
+        rows = objective = None
+        if self.row_bilinear:
+            rows = tuple(np.array(t) for t in zip(*self.row_bilinear, strict=True))
+        if self.objective_bilinear:
+            objective = tuple(np.array(t) for t in zip(*self.objective_bilinear, strict=True))
         return self.asm.finish(self.p.name, self.method, self.p.leader_sense, c, c0,
                                sos1 or [], self.x, self.y, self.d, self.dual_scale,
-                               self.notes)
+                               self.notes, rows, objective)
 
 
 def _require_discrete(problem: BilevelProblem, method: str, leaders, why: str) -> None:
@@ -423,7 +451,10 @@ def _require_discrete(problem: BilevelProblem, method: str, leaders, why: str) -
         raise ReformulationNotApplicable(
             f"{method} needs a grid (or integer domain) for leader variable(s) "
             f"{', '.join(continuous)}: {why}. There is no exact linear form of a product "
-            "with a continuous leader variable; state a grid or use another reformulation")
+            "with a continuous leader variable; state a grid, or use an exact alternative: "
+            f"{STRONG_DUALITY_BILINEAR} (the products as bilinear terms, on a global solver "
+            "such as SCIP), kkt_sos1 / kkt_bigm, or the oracle (enumeration: complementarity "
+            "branch-and-bound)")
 
 
 def _product_leaders(problem: BilevelProblem) -> dict[str, np.ndarray]:
@@ -433,15 +464,20 @@ def _product_leaders(problem: BilevelProblem) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- methods
 
 
-def strong_duality(problem: BilevelProblem, options: BoundOptions | None = None
-                   ) -> SingleLevelModel:
-    """Primal rows + dual feasibility + strong duality (eqs. 18, 43-44), eq. 42 products."""
+def strong_duality(problem: BilevelProblem, options: BoundOptions | None = None,
+                   bilinear: bool = False) -> SingleLevelModel:
+    """Primal rows + dual feasibility + strong duality (eqs. 18, 43-44), eq. 42 products; or,
+    with ``bilinear``, the products as bilinear terms (exact for continuous leaders; for a
+    global MINLP solver), each variable in them bounded where a bound is proven."""
     options = options or BoundOptions()
     used = _product_leaders(problem)
     leaders = set(map(int, used["C"])) | set(map(int, used["B"])) | set(map(int, used["Q"]))
-    _require_discrete(problem, STRONG_DUALITY, leaders, "it multiplies follower variables or "
-                      "duals in the strong-duality equation or the leader objective")
-    b = _Builder(problem, options, STRONG_DUALITY, leaders)
+    method = STRONG_DUALITY_BILINEAR if bilinear else STRONG_DUALITY
+    if not bilinear:
+        _require_discrete(problem, STRONG_DUALITY, leaders, "it multiplies follower variables "
+                          "or duals in the strong-duality equation or the leader objective")
+    b = _Builder(problem, options, method, set() if bilinear else leaders)
+    b.bilinear = bilinear
     b.add_duals()
     b.primal_rows()
     b.dual_feasibility()
@@ -449,6 +485,9 @@ def strong_duality(problem: BilevelProblem, options: BoundOptions | None = None
     # per component c: sign*c0.y + sum sign*C_jk x_k y_j - beta0.d - sum B_ik x_k d_i = 0
     y_part, dual_part = follower_components(st, p.n_y)
     coef: dict[int, dict[int, float]] = {}
+    quad: dict[int, list[tuple[int, int, float]]] = {}
+    if bilinear:
+        _bound_product_factors(b, used)
 
     def add(part: int, var: int, value: float) -> None:
         row = coef.setdefault(int(part), {})
@@ -461,6 +500,9 @@ def strong_duality(problem: BilevelProblem, options: BoundOptions | None = None
             add(dual_part[k], i, -value)
     C = st.cost_x.tocoo()  # sign * C, n_y x n_x
     for j, k, value in zip(C.row, C.col, C.data, strict=True):
+        if bilinear:
+            quad.setdefault(int(y_part[j]), []).append((int(b.x[k]), int(b.y[j]), value))
+            continue
         _, values = b.expansion[int(k)]
         for t, v in zip(b.product(int(k), "y", int(j)), values, strict=False):
             add(y_part[j], t, value * v)
@@ -468,27 +510,69 @@ def strong_duality(problem: BilevelProblem, options: BoundOptions | None = None
     for i, k, value in zip(Bx.row, Bx.col, Bx.data, strict=True):
         if b.dual_empty[i]:
             continue  # that dual is fixed at 0
+        if bilinear:
+            quad.setdefault(int(dual_part[i]), []).append(
+                (int(b.x[k]), int(b.d[i]), -value * b.dual_scale[i]))
+            continue
         _, values = b.expansion[int(k)]
         for t, v in zip(b.product(int(k), "dual", int(i)), values, strict=False):
             add(dual_part[i], t, -value * v)
-    parts = sorted(coef)
+    parts = sorted(set(coef) | set(quad))
     for part in parts:
-        cols = np.array(sorted(coef[part]), np.int64)
-        row = np.array([[coef[part][c] for c in cols]])
+        cols = np.array(sorted(coef.get(part, {})), np.int64)
+        row = np.array([[coef[part][c] for c in cols]]).reshape(1, len(cols))
+        terms = quad.get(part, [])
         # the row balances two objective values (e.g. Delta t x price x energy ~ 1e5): divided
         # by its largest coefficient it is the same equation, better conditioned for MILP
         # presolve (scipy 1.17's HiGHS presolve returned a suboptimal "optimal" on the
         # unscaled row)
-        row /= max(np.abs(row).max(initial=0.0), 1e-12)
+        scale = max(np.abs(row).max(initial=0.0), max((abs(t[2]) for t in terms), default=0.0),
+                    1e-12)
+        row /= scale
         name = "strong_duality" if len(parts) == 1 else f"strong_duality[part {part}]"
-        b.asm.add_rows("strong_duality", [(row, cols)], 0.0, 0.0, [name])
+        (r,) = b.asm.add_rows("strong_duality", [(row, cols)], 0.0, 0.0, [name])
+        b.row_bilinear += [(int(r), i, j, value / scale) for i, j, value in terms]
     b.notes.append("strong duality: primal rows, dual feasibility and sign*c(x).y = "
-                   "beta(x).d; leader x follower products by the eq. 42 binary expansion")
+                   "beta(x).d; leader x follower products " + (
+                       "as bilinear terms (a global MINLP solver's spatial branch-and-bound)"
+                       if bilinear else "by the eq. 42 binary expansion"))
     if len(parts) > 1:
         b.notes.append(f"the follower separates into {len(parts)} independent LPs: strong "
                        "duality is stated once per part (their duality gaps are each >= 0, "
                        "so the sum is 0 exactly when every one is; tighter LP relaxation)")
     return b.finish()
+
+
+def _bound_product_factors(b: _Builder, used: dict[str, np.ndarray]) -> None:
+    """Bound the follower variables and duals that enter a bilinear term (a spatial
+    branch-and-bound converges only on bounded factors): by their proven bounds, else by the
+    stated or heuristic value, which goes into the big-M table like any unproven bound (the
+    kit doubles a heuristic one while it is active; the oracle certifies the answer)."""
+    p, st = b.p, b.st
+    C, B, Q = st.cost_x.tocoo(), p.B.tocoo(), p.Q.tocoo()
+    factors = [(int(b.y[j]), b.bounds.follower_bound(int(j)),
+                f"follower variable {p.follower_names[j]}")
+               for j in sorted(set(C.row.tolist()) | set(Q.col.tolist()))]
+    factors += [(int(b.d[i]), b.bounds.dual_range(int(i)), st.dual_name(int(i)))
+                for i in sorted(set(B.row.tolist())) if not b.dual_empty[i]]
+    for var, proven, label in factors:
+        bound = b.bounds.need_finite(proven, label, lower=True, upper=True)
+        _tighten(b, var, bound.lower, bound.upper)
+        if not bound.valid:
+            for side, limit in ((1, bound.upper), (-1, bound.lower)):
+                b.asm.add_big_m(f"{'upper' if side > 0 else 'lower'} bound of {label} in a "
+                                "bilinear term", "product bound", limit, side,
+                                (np.array([var]), np.array([1.0])), 0.0, bound)
+
+
+def _tighten(b: _Builder, var: int, lower: float, upper: float) -> None:
+    offset = 0
+    for lows, ups in zip(b.asm.lower, b.asm.upper, strict=True):
+        if var < offset + len(lows):
+            t = var - offset
+            lows[t], ups[t] = max(lows[t], lower), min(ups[t], upper)
+            return
+        offset += len(lows)
 
 
 def _pairs(b: _Builder):
@@ -577,7 +661,8 @@ def kkt_sos1(problem: BilevelProblem, options: BoundOptions | None = None) -> Si
 
 def reformulate(problem: BilevelProblem, method: str, options: BoundOptions | None = None
                 ) -> SingleLevelModel:
-    builders = {STRONG_DUALITY: strong_duality, KKT_BIGM: kkt_bigm, KKT_SOS1: kkt_sos1}
+    builders = {STRONG_DUALITY: strong_duality, KKT_BIGM: kkt_bigm, KKT_SOS1: kkt_sos1,
+                STRONG_DUALITY_BILINEAR: lambda p, o: strong_duality(p, o, bilinear=True)}
     if method not in builders:
         raise BilevelError(f"unknown reformulation {method!r} (known: {', '.join(METHODS)})")
     return builders[method](problem, options)

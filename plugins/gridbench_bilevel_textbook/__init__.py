@@ -23,14 +23,14 @@ _MODELS = "gridbench_bilevel_textbook.models"
 
 
 def _formulation() -> Formulation:
-    from bench.api import ORACLE_BACKEND, standard_variants
+    from bench.api import ORACLE_BACKEND, bilinear_variant, standard_variants
 
     return Formulation(
         name=NAME,
         description="Linear bilevel problems from the literature: strong duality (eq. 42), "
                     "KKT big-M, KKT SOS1 and an exact oracle, certified",
         seed="002_29c219c4cdf1d3aa.txt",
-        variants=standard_variants(),
+        variants=(*standard_variants(), bilinear_variant()),
         case_schema=BilevelTextbookData,
         implementations={
             "pyomo": f"{_MODELS}:build_pyomo",

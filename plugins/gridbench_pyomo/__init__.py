@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench.api import (
     ALL_MATH,
+    BILINEAR,
     DUALS,
     INTEGER,
     LINEAR_AND_QP,
@@ -36,8 +37,10 @@ def gridbench_solvers():
     return [
         # Pyomo's HiGHS interface refuses SOS constraints; its SCIP interface returns no duals
         _spec("highs", "highs", LINEAR_AND_QP, features(INTEGER, QUAD_OBJ, DUALS)),
-        _spec("scip", "scip_direct", ALL_MATH, features(INTEGER, SOS1, QUAD_OBJ, QUAD_CON)),
+        # SCIP and Gurobi (>= 9) solve nonconvex bilinear rows to global optimality
+        _spec("scip", "scip_direct", ALL_MATH,
+              features(INTEGER, SOS1, QUAD_OBJ, QUAD_CON, BILINEAR)),
         _spec("gurobi", "gurobi_direct", ALL_MATH,
-              features(INTEGER, SOS1, QUAD_OBJ, QUAD_CON, DUALS), commercial=True),
+              features(INTEGER, SOS1, QUAD_OBJ, QUAD_CON, BILINEAR, DUALS), commercial=True),
     ]
 

@@ -181,3 +181,20 @@ def test_every_shipped_textbook_case_runs_kkt_bigm_without_its_stated_big_m(tmp_
         assert q["certified"] == 1.0, run["case"]
         assert POLICY.optimal(q["oracle_gap"], q["oracle_value"]), run["case"]
         assert q.get("n_bigm_unproven", 0.0) == q.get("n_bigm_heuristic", 0.0), run["case"]
+
+
+def test_a_free_follower_variable_bounded_by_its_rows_gets_proven_big_ms():
+    """y is free, but the follower's rows hold it in [x - 1, 4] with x in [0, 2]: the
+    bounding LP over the high-point relaxation proves every slack's big-M, so no heuristic
+    value is used."""
+    b = BilevelBuilder("free_but_bounded")
+    x = b.leader("x", lower=0.0, upper=2.0)
+    y = b.follower("y", lower=-np.inf)
+    b.follower_minimize(-1.0 * y)
+    b.follower_constraint(y - x >= -1.0, "below")
+    b.follower_constraint(y <= 4.0, "cap")
+    b.leader_minimize(x - y)
+    model = reformulate(b.build(), "kkt_bigm")
+    assert model.big_m.valid.all(), list(zip(model.big_m.names, model.big_m.sources,
+                                             strict=True))
+    assert HEURISTIC not in model.big_m.sources

@@ -38,6 +38,13 @@ class BenchRow:
     # nodes: the solver's branch-and-bound nodes, or an oracle's sets or subproblems solved
     nodes: int | None = None
     message: str = ""  # why a run did not finish optimal
+    # phases (medians like build_s and solve_s; docs/running.md "Phase timing"): the part
+    # of the solve call that is the layer's (None when the solver reports no own time),
+    # the solver's own time, reading the solution, the checks
+    handoff_s: float | None = None
+    solver_s: float | None = None
+    extract_s: float | None = None
+    validate_s: float | None = None
 
     @property
     def gap(self) -> float | None:
@@ -78,6 +85,9 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
                 break  # a failed or timed-out size is not worth repeating
         last = attempts[-1]
         good = [a for a in attempts if a.status is Status.OPTIMAL]
+        phases = {name: _median(good or [last], field) for name, field in (
+            ("handoff_s", "handoff_time_s"), ("solver_s", "solver_time_s"),
+            ("extract_s", "extract_time_s"), ("validate_s", "validate_time_s"))}
         row = BenchRow(
             benchmark.name, planned.case.name, planned.variant.name, planned.backend,
             planned.solver.name, str(last.status), len(attempts),
@@ -86,13 +96,18 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
             last.model_size.variables if last.model_size else None, last.objective,
             constraints=last.model_size.constraints if last.model_size else None,
             integers=last.model_size.integer_variables if last.model_size else None,
-            bound=last.bound, nodes=_nodes(last), message=last.message)
+            bound=last.bound, nodes=_nodes(last), message=last.message, **phases)
         rows.append(row)
         on_row(row)
         if benchmark.series and last.status is not Status.OPTIMAL:
             stopped.add(pair)
     _ratios(rows)
     return rows
+
+
+def _median(results: list[RunResult], field: str) -> float | None:
+    values = [getattr(r, field) for r in results if getattr(r, field) is not None]
+    return statistics.median(values) if values else None
 
 
 def _nodes(result: RunResult) -> int | None:

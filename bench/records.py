@@ -397,6 +397,15 @@ class RunResult:
     # the solver's proven bound on the objective (best bound of a MIP), when it reports one
     bound: float | None = None
     nodes: int | None = None  # branch-and-bound nodes the solver reports, when it does
+    # phases (docs/running.md, "Phase timing"): build_time_s (the layer's own objects),
+    # handoff (the layer's solve call minus the solver's own time: translation into the
+    # solver, its setup, reading the answer back; None when the solver reports no time of
+    # its own), solve_time_s (the whole solve call), solver_time_s (the solver's own),
+    # extract (reading the solution into numpy), validate (quantities, certificate and
+    # reference checks)
+    handoff_time_s: float | None = None
+    extract_time_s: float | None = None
+    validate_time_s: float | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

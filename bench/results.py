@@ -67,6 +67,9 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "build_time_s": result.build_time_s,
         "solve_time_s": result.solve_time_s,
         "solver_time_s": result.solver_time_s,
+        "handoff_time_s": result.handoff_time_s,
+        "extract_time_s": result.extract_time_s,
+        "validate_time_s": result.validate_time_s,
         "time_limit_s": result.time_limit_s,
         "model_size": asdict(result.model_size) if result.model_size else None,
         "message": result.message,
@@ -108,7 +111,9 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         fingerprint=data.get("fingerprint", ""), reused=bool(data.get("reused", False)),
         time_limit_expected=bool(data.get("time_limit_expected", False)),
         uncertified_reasons=list(data.get("uncertified_reasons") or []),
-        sense=data.get("sense"), bound=_float(data.get("bound")), nodes=data.get("nodes"))
+        sense=data.get("sense"), bound=_float(data.get("bound")), nodes=data.get("nodes"),
+        handoff_time_s=data.get("handoff_time_s"), extract_time_s=data.get("extract_time_s"),
+        validate_time_s=data.get("validate_time_s"))
 
 
 def derived_to_dict(derived: DerivedResult) -> dict[str, Any]:

@@ -205,13 +205,21 @@ def _solve_rounds(build, backend, solver: SolverSpec, limits: SolveLimits, resul
         result.model_size = backend.model_size(built.native)
         start = time.perf_counter()
         outcome = backend.solve(built.native, solver, limits)
-        result.solve_time_s += time.perf_counter() - start
+        solve_s = time.perf_counter() - start
+        result.solve_time_s += solve_s
         for name in ("solver_time_s", "nodes"):
             value = getattr(outcome, name)
             if value is not None:
                 setattr(result, name, (getattr(result, name) or 0) + value)
-        solution = built.extract() if outcome.solution else None
-        if solution is not None:
+        if outcome.solver_time_s is not None:  # the layer's part of its own solve call
+            result.handoff_time_s = (result.handoff_time_s or 0.0) + max(
+                0.0, solve_s - outcome.solver_time_s)
+        solution = None
+        if outcome.solution:
+            start = time.perf_counter()
+            solution = built.extract()
+            result.extract_time_s = (result.extract_time_s or 0.0) + (
+                time.perf_counter() - start)
             solution.objective = outcome.objective
         review = built.review(outcome, solution) if built.review is not None else None
         if review is None:
@@ -257,10 +265,12 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
         result.status = Status.UNAVAILABLE
         result.message = f"solver {planned.solver.name} is not installed for {planned.backend}"
         return result
+    validate_start = None
     try:
         build = resolve(formulation.implementations[planned.backend])
         outcome, solution = _solve_rounds(lambda: build(case.data, variant.name), backend,
                                           planned.solver, limits, result)
+        validate_start = time.perf_counter()
         if solution is not None:
             result.quantities = {k: float(v) for k, v in
                                  resolve(formulation.quantities)(case.data, variant.name,
@@ -290,6 +300,8 @@ def execute(planned: PlannedRun, registry: Registry, book: ReferenceBook,
         result.traceback = traceback.format_exc()
     result.checks.extend(check_against(result, book.for_run(formulation.name, case.name,
                                                               variant.name)))
+    if validate_start is not None:
+        result.validate_time_s = time.perf_counter() - validate_start
     return result
 
 

@@ -127,7 +127,7 @@ class PulpBackend(BackendAdapter):
         message = f"{pulp.LpStatus[status]}/{pulp.LpSolution[sol]}"
         return SolverReport(word, message + (f" (HiGHS: {highs})" if highs else ""),
                             objective=objective, has_incumbent=incumbent,
-                            solver_time_s=getattr(native, "solutionTime", None),
+                            solver_time_s=_solver_time(native, solver),
                             sense="max" if native.sense == pulp.LpMaximize else "min",
                             bound=_bound(native, solver, objective) if incumbent else None)
 
@@ -165,3 +165,14 @@ class PulpBackend(BackendAdapter):
         variables = native.variables()
         return ModelSize(len(variables), sum(v.cat == "Integer" for v in variables),
                          native.numConstraints())
+
+
+def _solver_time(native: Any, solver: SolverSpec) -> float | None:
+    """HiGHS's own run time (PuLP keeps the ``highspy.Highs`` object it solved with);
+    None for the solvers PuLP runs as a subprocess (CBC, SCIP): PuLP's ``solutionTime``
+    also counts writing the model file and reading the answer back, the layer's handoff,
+    so it is not the solver's own time."""
+    model = getattr(native, "solverModel", None)
+    if solver.native == "HiGHS" and model is not None and hasattr(model, "getRunTime"):
+        return float(model.getRunTime())
+    return None

@@ -125,7 +125,7 @@ class PyomoBackend(BackendAdapter):
             results.solution_loader.load_vars()
             message += _import_duals(native, results)
         bound = results.objective_bound
-        return SolverReport(word, message,
+        return SolverReport(word, message, solver_time_s=_solver_time(results),
                             objective=results.incumbent_objective if has_solution else None,
                             has_incumbent=has_solution, sense=_sense(native),
                             bound=float(bound) if bound is not None and isfinite(bound) else None,
@@ -160,3 +160,13 @@ class PyomoBackend(BackendAdapter):
         constraints = sum(1 for _ in native.component_data_objects(Constraint, active=True))
         return ModelSize(len(variables), sum(v.is_integer() or v.is_binary() for v in variables),
                          constraints)
+
+
+def _solver_time(results: Any) -> float | None:
+    """The solver's own run time as Pyomo's solver interface records it (``highs_time``,
+    ``scip_time``, ``gurobi_time``...: the time inside the solver's solve call, without
+    Pyomo's translation), or None when the interface records none."""
+    timing = dict(results.timing_info.items()) if results.timing_info is not None else {}
+    own = [value for key, value in timing.items()
+           if key.endswith("_time") and key != "wall_time" and isinstance(value, float)]
+    return own[0] if own else None

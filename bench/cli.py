@@ -646,6 +646,49 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
         click.echo(f"timings written to {json_path}")
 
 
+# ---------------------------------------------------------------------------- compare
+
+
+@cli.command("compare")
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--fail-on-slowdown", "factor", type=FiniteFloat(min=1), metavar="FACTOR",
+              help="Also exit 1 when a run's build + solve time is more than FACTOR x BASE "
+                   "and more than the noise floor slower (without it timings never fail).")
+@click.option("--noise-floor", "floor", type=FiniteFloat(min=0), metavar="SECONDS",
+              default=1.0, show_default=True,
+              help="A slowdown must add more than this to a run's total: one measurement per "
+                   "run (bench rows: a median, no spread) gives no noise estimate, so "
+                   "sub-second jitter never counts.")
+@click.option("--all-timings", is_flag=True,
+              help="List every run timed in both files, not only changes beyond the floor "
+                   "of at least min(FACTOR, 1.5) x either way.")
+def compare_command(base: Path, new: Path, factor: float | None, floor: float,
+                    all_timings: bool) -> None:
+    """What changed from BASE to NEW: two results files (`gridbench run --json`) or two
+    timing files (`gridbench bench --json`), runs matched by
+    formulation/variant/case/backend/solver (bench rows:
+    benchmark/case/variant/backend/solver).
+
+    Lists runs in one file only, status changes (optimal > uncertified = feasible >
+    time_limit > infeasible = unbounded > error; not_applicable and unavailable neutral),
+    check verdict changes (pass = calibrated > deviation > fail), objective changes and
+    timing ratios NEW/BASE. Exit 1 on a correctness regression, always: a status or a
+    check verdict that got worse, a new failing check, an optimal run missing from NEW.
+    Timing changes exit 1 only with --fail-on-slowdown FACTOR, and only for a run whose
+    total (build + solve) is more than FACTOR x BASE and more than --noise-floor seconds
+    slower. Details: bench/compare.py.
+    """
+    from bench.compare import compare_files, render
+
+    try:
+        comparison = compare_files(base, new)
+    except InputError as exc:
+        _fail_input(str(exc))
+    click.echo(render(comparison, factor, floor, all_timings))
+    sys.exit(comparison.exit_code(factor, floor))
+
+
 # ---------------------------------------------------------------------------- export-mibs
 
 

@@ -52,7 +52,7 @@ def test_every_solution_passes_the_independent_checks(uc_results):
 
 def test_saving_is_checked_across_runs(uc_results, book):
     derived = derived_checks(uc_results, book)
-    assert {(d.backend, d.solver) for d in derived} == PAIRS
+    assert PAIRS <= {(d.backend, d.solver) for d in derived}  # and any other layer installed
     assert all(d.check.verdict is Verdict.PASS for d in derived)
 
 

@@ -37,6 +37,8 @@ FORMULATION = Formulation(
         "pyomo": "gridbench_unit_commitment.pyomo_model:build",
         "pulp": "gridbench_unit_commitment.pulp_model:build",
         "cvxpy": "gridbench_unit_commitment.cvxpy_model:build",
+        "linopy": "gridbench_unit_commitment.linopy_model:build",
+        "pyoptinterface": "gridbench_unit_commitment.pyoptinterface_model:build",
     },
     quantities=checks.quantities,
     quantity_names=("total_cost", "tariff_*"),

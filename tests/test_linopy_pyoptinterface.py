@@ -1,0 +1,147 @@
+"""The linopy and PyOptInterface backends (issue 16): unit commitment on every case, the
+solvers and features they declare, and a missing HiGHS reported as ``unavailable``."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.records import Feature, ProblemClass, SolveLimits, Status, Verdict
+from bench.runner import Selection, execute, plan_runs
+
+pytest.importorskip("linopy")
+pytest.importorskip("pyoptinterface")
+pytest.importorskip("pulp")
+
+LAYERS = ("linopy", "pyoptinterface")
+
+
+@pytest.fixture(scope="module")
+def uc_results(registry, book):
+    plan = plan_runs(registry, Selection(formulations=("unit_commitment",),
+                                         backends=(*LAYERS, "pulp"), solvers=("highs",)))
+    return [execute(run, registry, book, time_limit=60) for run in plan.runs]
+
+
+def test_every_unit_commitment_case_is_optimal_with_checks_passing(uc_results):
+    layer_runs = [r for r in uc_results if r.backend in LAYERS]
+    assert {(r.backend, r.variant, r.case) for r in layer_runs} == {
+        (b, v, c) for b in LAYERS for v in ("as_published", "startup_coupled")
+        for c in ("uc_seed_noreserve", "uc_seed_reserve")}
+    for result in layer_runs:
+        assert result.status is Status.OPTIMAL, (result.key, result.message)
+        assert result.checks and all(c.verdict is Verdict.PASS for c in result.checks), [
+            (result.key, c) for c in result.checks if c.verdict is not Verdict.PASS]
+        assert result.solver_time_s is not None and result.solver_time_s <= result.solve_time_s
+        assert result.handoff_time_s is not None and result.bound is not None
+
+
+def test_objectives_match_pulp_highs(uc_results):
+    pulp = {(r.variant, r.case): r.objective for r in uc_results if r.backend == "pulp"}
+    assert len(pulp) == 4
+    for result in uc_results:
+        if result.backend in LAYERS:
+            assert result.objective == pytest.approx(pulp[result.variant, result.case],
+                                                     rel=1e-6), result.key
+
+
+@pytest.mark.parametrize("backend", LAYERS)
+def test_backend_declares_its_solvers_and_features(registry, backend):
+    assert registry.backends[backend].available()
+    specs = [s for s in registry.solvers.values() if s.backend == backend]
+    assert [s.name for s in specs] == ["highs"]
+    (spec,) = specs
+    assert spec.available() and spec.version()
+    assert spec.problem_classes == frozenset({ProblemClass.LP, ProblemClass.MILP})
+    assert spec.capabilities == frozenset({Feature.INTEGER})
+
+
+def _one_run(registry, backend):
+    plan = plan_runs(registry, Selection(formulations=("unit_commitment",), backends=(backend,),
+                                         variants=("as_published",), cases=("uc_seed_reserve",)))
+    (run,) = plan.runs
+    return run
+
+
+def _skipped(registry, backend) -> list[str]:
+    """A default run of ``backend`` and pulp skips the missing solver and says so (a solver
+    named with -s is planned, and its runs are ``unavailable``)."""
+    plan = plan_runs(registry, Selection(formulations=("unit_commitment",),
+                                         backends=(backend, "pulp")))
+    assert backend not in {r.backend for r in plan.runs}
+    return plan.skipped
+
+
+def test_pyoptinterface_without_highs_library_is_unavailable(registry, book, monkeypatch):
+    from gridbench_pyoptinterface import adapter
+
+    run = _one_run(registry, "pyoptinterface")
+    monkeypatch.setattr(adapter, "highs_library", lambda: (False, adapter.NO_LIBRARY))
+    result = execute(run, registry, book, time_limit=60)  # planned before it went missing
+    assert result.status is Status.UNAVAILABLE, result.message
+    assert "pyoptinterface/highs" in _skipped(registry, "pyoptinterface")
+    assert not adapter.solver_available("highs") and adapter.solver_version("highs") is None
+    with pytest.raises(RuntimeError, match="highsbox"):
+        adapter.new_model()
+
+
+def test_linopy_without_highs_is_unavailable(registry, book, monkeypatch):
+    import gridbench_linopy
+
+    run = _one_run(registry, "linopy")
+    monkeypatch.setattr(gridbench_linopy, "solver_available", lambda native: False)
+    result = execute(run, registry, book, time_limit=60)
+    assert result.status is Status.UNAVAILABLE, result.message
+    assert "linopy/highs" in _skipped(registry, "linopy")
+
+
+@pytest.mark.parametrize("backend", LAYERS)
+def test_a_backend_that_is_not_installed_is_skipped(registry, monkeypatch, backend):
+    monkeypatch.setattr(type(registry.backends[backend]), "available", lambda self: False)
+    plan = plan_runs(registry, Selection(formulations=("unit_commitment",),
+                                         backends=(backend, "pulp")))
+    assert f"backend {backend}" in plan.skipped
+    assert {r.backend for r in plan.runs} == {"pulp"}
+
+
+def _poi_model(bounded: bool, feasible: bool):
+    import pyoptinterface as poi
+
+    from gridbench_pyoptinterface.adapter import new_model
+
+    model = new_model()
+    x = model.add_variable(lb=0.0, domain=poi.VariableDomain.Integer)
+    if not feasible:
+        model.add_linear_constraint(x, poi.Leq, -1.0)
+    if bounded:
+        model.add_linear_constraint(x, poi.Leq, 3.0)
+    model.set_objective(-2.0 * x + 1.0, poi.ObjectiveSense.Minimize)
+    return model
+
+
+def _linopy_model(bounded: bool, feasible: bool):
+    import linopy
+
+    model = linopy.Model()
+    x = model.add_variables(lower=0, name="x", integer=True)
+    if not feasible:
+        model.add_constraints(x <= -1, name="impossible")
+    if bounded:
+        model.add_constraints(x <= 3, name="cap")
+    model.add_objective(-2 * x)
+    return model
+
+
+@pytest.mark.parametrize("backend", LAYERS)
+def test_status_objective_bound_and_ambiguous_statuses(registry, backend):
+    adapter = registry.backends[backend]
+    spec = next(s for s in registry.solvers.values() if s.backend == backend)
+    make = _poi_model if backend == "pyoptinterface" else _linopy_model
+    constant = 1.0 if backend == "pyoptinterface" else 0.0
+    optimal = adapter.solve(make(True, True), spec, SolveLimits(time_limit_s=10))
+    assert optimal.status is Status.OPTIMAL and optimal.sense == "min"
+    assert optimal.objective == pytest.approx(-6.0 + constant)
+    assert optimal.bound == pytest.approx(-6.0 + constant) and optimal.solver_time_s >= 0
+    assert adapter.solve(make(False, True), spec, SolveLimits(time_limit_s=10)).status \
+        is Status.UNBOUNDED
+    assert adapter.solve(make(True, False), spec, SolveLimits(time_limit_s=10)).status \
+        is Status.INFEASIBLE

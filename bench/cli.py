@@ -689,6 +689,50 @@ def compare_command(base: Path, new: Path, factor: float | None, floor: float,
     sys.exit(comparison.exit_code(factor, floor))
 
 
+# ---------------------------------------------------------------------------- bench-report
+
+
+@cli.command("bench-report")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              metavar="DIR", help="Folder for report.md and the PNG figures (required).")
+@click.option("--shift", type=FiniteFloat(min=0), default=10.0, show_default=True,
+              metavar="SECONDS", help="Shift s of the shifted geometric mean.")
+@click.option("--time-limit", type=FiniteFloat(min=0, min_open=True), metavar="SECONDS",
+              help="Time limit T for rows whose file records none  [default: the "
+                   "benchmark's registered limit, else 60].")
+@click.pass_context
+def bench_report_command(ctx: click.Context, files: tuple[Path, ...], out_dir: Path | None,
+                         shift: float, time_limit: float | None) -> None:
+    """Compare backend/solver pairs over `gridbench bench --json` timing files: shifted
+    geometric means, performance profiles, time per case and scaling exponents, written to
+    DIR/report.md and PNGs (bench/bench_report.py defines every number). Rows of the same
+    key in several files are separate runs (median per key)."""
+    from bench import bench_report
+
+    try:
+        if out_dir is None:
+            raise InputError("-o DIR is required (the folder for report.md and the figures)")
+        bench_report.require_matplotlib()
+        bench_files = bench_report.read_bench_files(files)
+        check_output_paths({}, {"-o": out_dir})
+        registered = _registry(ctx).benchmarks
+        report = bench_report.build_report(
+            bench_files, shift=shift,
+            fallback_time_limit={name: time_limit or b.time_limit_s
+                                 for name, b in registered.items()},
+            case_order={name: b.cases for name, b in registered.items()},
+            default_time_limit=time_limit or bench_report.DEFAULT_TIME_LIMIT_S,
+            fallback_source="--time-limit" if time_limit else "the registered benchmark's limit")
+        written = bench_report.write_report(report, out_dir)
+    except InputError as exc:
+        _fail_input(str(exc))
+    except OSError as exc:
+        _fail_input(f"cannot write to {out_dir}: {exc.strerror or exc}")
+    click.echo(bench_report.summary_text(report))
+    click.echo(f"\nreport written to {written[-1]} with {len(written) - 1} figures")
+
+
 # ---------------------------------------------------------------------------- export-mibs
 
 

@@ -1,5 +1,6 @@
-"""The linopy and PyOptInterface backends (issue 16): unit commitment on every case, the
-solvers and features they declare, and a missing HiGHS reported as ``unavailable``."""
+"""The linopy and PyOptInterface backends (issue 16): unit commitment and market equilibrium
+on every case, the solvers and features they declare, and a missing HiGHS reported as
+``unavailable``."""
 
 from __future__ import annotations
 
@@ -42,6 +43,25 @@ def test_objectives_match_pulp_highs(uc_results):
         if result.backend in LAYERS:
             assert result.objective == pytest.approx(pulp[result.variant, result.case],
                                                      rel=1e-6), result.key
+
+
+@pytest.fixture(scope="module")
+def market_results(registry, book):
+    plan = plan_runs(registry, Selection(formulations=("market_equilibrium",),
+                                         backends=(*LAYERS, "pulp"), solvers=("highs",)))
+    return [execute(run, registry, book, time_limit=60) for run in plan.runs]
+
+
+def test_market_equilibrium_matches_pulp_highs_on_every_case(market_results):
+    pulp = {r.case: r.objective for r in market_results if r.backend == "pulp"}
+    layer_runs = [r for r in market_results if r.backend in LAYERS]
+    assert pulp and {(r.backend, r.case) for r in layer_runs} == {
+        (b, c) for b in LAYERS for c in pulp}
+    for result in layer_runs:
+        assert result.status is Status.OPTIMAL, (result.key, result.message)
+        assert result.checks and all(c.verdict is Verdict.PASS for c in result.checks), [
+            (result.key, c) for c in result.checks if c.verdict is not Verdict.PASS]
+        assert result.objective == pytest.approx(pulp[result.case], rel=1e-6), result.key
 
 
 @pytest.mark.parametrize("backend", LAYERS)

@@ -35,6 +35,8 @@ FORMULATION = Formulation(
         "pyomo": "gridbench_market_equilibrium.pyomo_model:build",
         "pulp": "gridbench_market_equilibrium.pulp_model:build",
         "cvxpy": "gridbench_market_equilibrium.cvxpy_model:build",
+        "linopy": "gridbench_market_equilibrium.linopy_model:build",
+        "pyoptinterface": "gridbench_market_equilibrium.pyoptinterface_model:build",
     },
     quantities=checks.quantities,
     quantity_names=("contracted_total", "cvar_demand", "demand_cost", "expected_demand_cost",

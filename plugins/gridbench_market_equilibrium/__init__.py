@@ -37,6 +37,7 @@ FORMULATION = Formulation(
         "cvxpy": "gridbench_market_equilibrium.cvxpy_model:build",
         "linopy": "gridbench_market_equilibrium.linopy_model:build",
         "pyoptinterface": "gridbench_market_equilibrium.pyoptinterface_model:build",
+        "raw": "gridbench_market_equilibrium.raw_model:build",
     },
     quantities=checks.quantities,
     quantity_names=("contracted_total", "cvar_demand", "demand_cost", "expected_demand_cost",

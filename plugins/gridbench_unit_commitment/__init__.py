@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from bench.api import (
     Agreement,
+    Benchmark,
+    CaseSource,
     Formulation,
     ProblemClass,
     Variant,
@@ -19,6 +21,7 @@ from bench.api import (
 )
 from gridbench_unit_commitment import checks
 from gridbench_unit_commitment.data import UnitCommitmentData
+from gridbench_unit_commitment.generator import ScaledParameters, generate_case
 
 NAME = "unit_commitment"
 
@@ -39,6 +42,7 @@ FORMULATION = Formulation(
         "cvxpy": "gridbench_unit_commitment.cvxpy_model:build",
         "linopy": "gridbench_unit_commitment.linopy_model:build",
         "pyoptinterface": "gridbench_unit_commitment.pyoptinterface_model:build",
+        "raw": "gridbench_unit_commitment.raw_model:build",
     },
     quantities=checks.quantities,
     quantity_names=("total_cost", "tariff_*"),
@@ -54,9 +58,30 @@ def gridbench_formulations():
     return [FORMULATION]
 
 
+# scaling series for `gridbench bench uc_scaling` (generator.py): about 1e3 to 1e6 variables
+SCALING = tuple(ScaledParameters(types, periods) for types, periods in
+                ((10, 34), (20, 167), (40, 834), (100, 3334)))
+
+
+def _scaled_source(p: ScaledParameters) -> CaseSource:
+    return CaseSource(name=p.name, formulation=NAME, load=lambda: generate_case(p),
+                      origin=f"generator gridbench_unit_commitment (types={p.n_types}, "
+                             f"periods={p.n_periods}, seed={p.seed})", default=False)
+
+
 @hookimpl
 def gridbench_cases():
-    return shipped_cases(NAME)
+    return [*shipped_cases(NAME), *(_scaled_source(p) for p in SCALING)]
+
+
+@hookimpl
+def gridbench_benchmarks():
+    return [Benchmark(
+        name="uc_scaling",
+        description="unit-commitment MILP (as_published), growing types x periods, "
+                    "1e3 to 1e6 variables: the layers' build and handoff against raw",
+        formulation=NAME, cases=tuple(p.name for p in SCALING), variants=(checks.AS_PUBLISHED,),
+        repeat=1, time_limit_s=120.0, series=True)]
 
 
 @hookimpl

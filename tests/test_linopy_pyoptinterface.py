@@ -1,6 +1,6 @@
-"""The linopy and PyOptInterface backends (issue 16): unit commitment and market equilibrium
-on every case, the solvers and features they declare, and a missing HiGHS reported as
-``unavailable``."""
+"""The linopy and PyOptInterface backends (issue 16): unit commitment, market equilibrium
+and the relaxed prosumer QP on every case, the solvers and features they declare, and a
+missing HiGHS reported as ``unavailable``."""
 
 from __future__ import annotations
 
@@ -64,6 +64,31 @@ def test_market_equilibrium_matches_pulp_highs_on_every_case(market_results):
         assert result.objective == pytest.approx(pulp[result.case], rel=1e-6), result.key
 
 
+def test_prosumer_relaxed_qp_with_its_dual_price(registry, book):
+    plan = plan_runs(registry, Selection(formulations=("prosumer_sharing",), backends=LAYERS,
+                                         solvers=("highs",)))
+    results = [execute(run, registry, book, time_limit=60) for run in plan.runs]
+    relaxed = [r for r in results if r.variant == "relaxed"]
+    assert {(r.backend, r.case) for r in relaxed} == {
+        (b, c) for b in LAYERS for c in ("prosumer_seed_2", "prosumer_seed_2_no_degradation")}
+    for result in relaxed:
+        assert result.status is Status.OPTIMAL, (result.key, result.message)
+        assert result.checks and all(c.verdict is Verdict.PASS for c in result.checks), [
+            (result.key, c) for c in result.checks if c.verdict is not Verdict.PASS]
+        assert any(c.kind == "reference" for c in result.checks)
+        assert "price" in " ".join(result.quantities), result.quantities
+    by = {(r.backend, r.case): r for r in relaxed}
+    for case in ("prosumer_seed_2", "prosumer_seed_2_no_degradation"):
+        linopy, poi = by["linopy", case], by["pyoptinterface", case]
+        assert linopy.objective == pytest.approx(poi.objective, rel=1e-6)
+        for name, value in linopy.quantities.items():
+            assert poi.quantities[name] == pytest.approx(value, rel=1e-6, abs=1e-9), name
+    # the tangent-line variants are not written in these layers: not_applicable, with why
+    others = [r for r in results if r.variant != "relaxed"]
+    assert others and all(r.status is Status.NOT_APPLICABLE and "only the relaxed QP"
+                          in r.message for r in others), [(r.key, r.status) for r in others]
+
+
 @pytest.mark.parametrize("backend", LAYERS)
 def test_backend_declares_its_solvers_and_features(registry, backend):
     assert registry.backends[backend].available()
@@ -71,8 +96,10 @@ def test_backend_declares_its_solvers_and_features(registry, backend):
     assert [s.name for s in specs] == ["highs"]
     (spec,) = specs
     assert spec.available() and spec.version()
-    assert spec.problem_classes == frozenset({ProblemClass.LP, ProblemClass.MILP})
-    assert spec.capabilities == frozenset({Feature.INTEGER})
+    assert spec.problem_classes == frozenset({ProblemClass.LP, ProblemClass.MILP,
+                                              ProblemClass.QP})
+    assert spec.capabilities == frozenset({Feature.INTEGER, Feature.QUADRATIC_OBJECTIVE,
+                                           Feature.DUALS})
 
 
 def _one_run(registry, backend):

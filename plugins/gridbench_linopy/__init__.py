@@ -6,7 +6,15 @@ CBC, SCIP, Gurobi and others too; declaring one means testing it first.
 
 from __future__ import annotations
 
-from bench.api import INTEGER, LINEAR, SolverSpec, features, hookimpl
+from bench.api import (
+    DUALS,
+    INTEGER,
+    LINEAR_AND_QP,
+    QUAD_OBJ,
+    SolverSpec,
+    features,
+    hookimpl,
+)
 from gridbench_linopy.adapter import LinopyBackend, solver_available, solver_version
 
 BACKEND = "linopy"
@@ -20,7 +28,8 @@ def gridbench_backends():
 @hookimpl
 def gridbench_solvers():
     return [
-        SolverSpec(name="highs", backend=BACKEND, native="highs", problem_classes=LINEAR,
+        SolverSpec(name="highs", backend=BACKEND, native="highs", problem_classes=LINEAR_AND_QP,
                    available=lambda: solver_available("highs"),
-                   version=lambda: solver_version("highs"), features=features(INTEGER)),
+                   version=lambda: solver_version("highs"),
+                   features=features(INTEGER, QUAD_OBJ, DUALS)),
     ]

@@ -64,6 +64,8 @@ FORMULATION = Formulation(
         "pyomo": "gridbench_prosumer_sharing.pyomo_model:build",
         "pulp": "gridbench_prosumer_sharing.pulp_model:build",
         "cvxpy": "gridbench_prosumer_sharing.cvxpy_model:build",
+        "linopy": "gridbench_prosumer_sharing.linopy_model:build",
+        "pyoptinterface": "gridbench_prosumer_sharing.pyoptinterface_model:build",
     },
     quantities=checks.quantities,
     quantity_names=("D_*", "S_*", "E_*", "Qch_*", "Qdis_*", "social_welfare", "model_objective",

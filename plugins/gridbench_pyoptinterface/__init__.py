@@ -7,7 +7,15 @@ library at run time (see ``adapter.highs_library``); without one the solver is r
 
 from __future__ import annotations
 
-from bench.api import INTEGER, LINEAR, SolverSpec, features, hookimpl
+from bench.api import (
+    DUALS,
+    INTEGER,
+    LINEAR_AND_QP,
+    QUAD_OBJ,
+    SolverSpec,
+    features,
+    hookimpl,
+)
 from gridbench_pyoptinterface.adapter import (
     PyOptInterfaceBackend,
     solver_available,
@@ -25,7 +33,8 @@ def gridbench_backends():
 @hookimpl
 def gridbench_solvers():
     return [
-        SolverSpec(name="highs", backend=BACKEND, native="highs", problem_classes=LINEAR,
+        SolverSpec(name="highs", backend=BACKEND, native="highs", problem_classes=LINEAR_AND_QP,
                    available=lambda: solver_available("highs"),
-                   version=lambda: solver_version("highs"), features=features(INTEGER)),
+                   version=lambda: solver_version("highs"),
+                   features=features(INTEGER, QUAD_OBJ, DUALS)),
     ]

@@ -4,23 +4,38 @@ missing HiGHS reported as ``unavailable``."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+
 import pytest
+from conftest import gridbench, in_child_process
 
 from bench.records import Feature, ProblemClass, SolveLimits, Status, Verdict
+from bench.results import run_from_dict
 from bench.runner import Selection, execute, plan_runs
 
 pytest.importorskip("linopy")
 pytest.importorskip("pyoptinterface")
-pytest.importorskip("pulp")
+if importlib.util.find_spec("pulp") is None:  # found, never imported here: PuLP loads
+    # highspy into the global symbols, and a later OSQP solve in this process crashes
+    pytest.skip("pulp is not installed", allow_module_level=True)
 
 LAYERS = ("linopy", "pyoptinterface")
 
 
+def _runs(tmp_path_factory, formulation: str, *backends: str):
+    """The runs of a `gridbench run` in a subprocess: HiGHS solved in the pytest process
+    makes a later OSQP solve there crash (docs/running.md), so no solve happens here."""
+    out = tmp_path_factory.mktemp(formulation) / "out.json"
+    args = [a for b in backends for a in ("-b", b)]
+    done = gridbench("run", "-f", formulation, *args, "-s", "highs", "--json", str(out))
+    assert out.exists(), done.stderr
+    return [run_from_dict(r) for r in json.loads(out.read_text())["runs"]]
+
+
 @pytest.fixture(scope="module")
-def uc_results(registry, book):
-    plan = plan_runs(registry, Selection(formulations=("unit_commitment",),
-                                         backends=(*LAYERS, "pulp"), solvers=("highs",)))
-    return [execute(run, registry, book, time_limit=60) for run in plan.runs]
+def uc_results(tmp_path_factory):
+    return _runs(tmp_path_factory, "unit_commitment", *LAYERS, "pulp")
 
 
 def test_every_unit_commitment_case_is_optimal_with_checks_passing(uc_results):
@@ -46,10 +61,8 @@ def test_objectives_match_pulp_highs(uc_results):
 
 
 @pytest.fixture(scope="module")
-def market_results(registry, book):
-    plan = plan_runs(registry, Selection(formulations=("market_equilibrium",),
-                                         backends=(*LAYERS, "pulp"), solvers=("highs",)))
-    return [execute(run, registry, book, time_limit=60) for run in plan.runs]
+def market_results(tmp_path_factory):
+    return _runs(tmp_path_factory, "market_equilibrium", *LAYERS, "pulp")
 
 
 def test_market_equilibrium_matches_pulp_highs_on_every_case(market_results):
@@ -64,10 +77,8 @@ def test_market_equilibrium_matches_pulp_highs_on_every_case(market_results):
         assert result.objective == pytest.approx(pulp[result.case], rel=1e-6), result.key
 
 
-def test_prosumer_relaxed_qp_with_its_dual_price(registry, book):
-    plan = plan_runs(registry, Selection(formulations=("prosumer_sharing",), backends=LAYERS,
-                                         solvers=("highs",)))
-    results = [execute(run, registry, book, time_limit=60) for run in plan.runs]
+def test_prosumer_relaxed_qp_with_its_dual_price(tmp_path_factory):
+    results = _runs(tmp_path_factory, "prosumer_sharing", *LAYERS)
     relaxed = [r for r in results if r.variant == "relaxed"]
     assert {(r.backend, r.case) for r in relaxed} == {
         (b, c) for b in LAYERS for c in ("prosumer_seed_2", "prosumer_seed_2_no_degradation")}
@@ -118,6 +129,7 @@ def _skipped(registry, backend) -> list[str]:
     return plan.skipped
 
 
+@in_child_process  # plans with PuLP, which a later OSQP solve here must not meet
 def test_pyoptinterface_without_highs_library_is_unavailable(registry, book, monkeypatch):
     from gridbench_pyoptinterface import adapter
 
@@ -131,6 +143,7 @@ def test_pyoptinterface_without_highs_library_is_unavailable(registry, book, mon
         adapter.new_model()
 
 
+@in_child_process  # plans with PuLP, which a later OSQP solve here must not meet
 def test_linopy_without_highs_is_unavailable(registry, book, monkeypatch):
     import gridbench_linopy
 
@@ -142,6 +155,7 @@ def test_linopy_without_highs_is_unavailable(registry, book, monkeypatch):
 
 
 @pytest.mark.parametrize("backend", LAYERS)
+@in_child_process  # plans with PuLP, which a later OSQP solve here must not meet
 def test_a_backend_that_is_not_installed_is_skipped(registry, monkeypatch, backend):
     monkeypatch.setattr(type(registry.backends[backend]), "available", lambda self: False)
     plan = plan_runs(registry, Selection(formulations=("unit_commitment",),
@@ -179,6 +193,7 @@ def _linopy_model(bounded: bool, feasible: bool):
 
 
 @pytest.mark.parametrize("backend", LAYERS)
+@in_child_process
 def test_status_objective_bound_and_ambiguous_statuses(registry, backend):
     adapter = registry.backends[backend]
     spec = next(s for s in registry.solvers.values() if s.backend == backend)

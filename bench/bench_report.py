@@ -36,7 +36,11 @@ Definitions (all times in seconds):
   whatever its status. Times are floored at 1e-6 s so that a ratio is always defined.
 * scaling exponent: the least-squares slope b of ``log t = a + b log n`` (n = the number of
   variables) over a pair's ``optimal`` keys with n > 0 and t > 0, at least two distinct n;
-  the same for ``peak_memory_mb`` when the rows carry it.
+  the same for ``peak_memory_mb`` when the rows carry it (the run's peak resident memory
+  above its forked worker's at the start, ``bench.worker.MemoryMeter``).
+* build+handoff / raw: the row's ``raw_ratio`` (``bench.benchmark.raw_ratios``), median per
+  key: the layer's build + handoff over the ``raw`` backend's on the same case, variant and
+  solver, in the same run of ``gridbench bench``.
 """
 
 from __future__ import annotations
@@ -157,7 +161,7 @@ def read_bench_file(path: Path) -> BenchFile:
         missing = [k for k in (*KEY_FIELDS, "status") if not isinstance(row.get(k), str)]
         if missing:
             raise InputError(f"{what} (row {i} has no {', '.join(missing)})")
-        for name in (*TIME_FIELDS, "variables", "peak_memory_mb", "time_limit_s"):
+        for name in (*TIME_FIELDS, "variables", "peak_memory_mb", "time_limit_s", "raw_ratio"):
             value = row.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
                                       or not math.isfinite(value) or value < 0):
@@ -216,6 +220,8 @@ class Entry:
     peak_memory_mb: float | None
     time_limit_s: float
     time_limit_source: str
+    # (build + handoff) / the raw backend's, same case, variant and solver (median)
+    raw_ratio: float | None = None
 
     @property
     def pair(self) -> Pair:
@@ -287,7 +293,8 @@ def aggregate(files: Sequence[BenchFile], fallback_time_limit: Mapping[str, floa
             total_s=_median(run_total(r) for r in rows),
             variables=int(variables) if variables is not None else None,
             peak_memory_mb=_median(r.get("peak_memory_mb") for r in rows),
-            time_limit_s=limit, time_limit_source=source))
+            time_limit_s=limit, time_limit_source=source,
+            raw_ratio=_median(r.get("raw_ratio") for r in rows)))
     return entries, skipped
 
 
@@ -614,9 +621,10 @@ def entries_markdown(entries: Sequence[Entry], cases: Sequence[str]) -> str:
     handoff = any(e.handoff_s is not None for e in entries)
     extract = any(e.extract_s is not None for e in entries)
     memory = any(e.peak_memory_mb is not None for e in entries)
+    raw = any(e.raw_ratio is not None for e in entries)
     header = ["case", "variant", "backend/solver", "status", "runs", "variables", "build s"]
     header += ["handoff s"] * handoff + ["solve s"] + ["extract s"] * extract + ["total s"]
-    header += ["peak MB"] * memory
+    header += ["build+handoff / raw"] * raw + ["peak MB"] * memory
     rank = {c: i for i, c in enumerate(cases)}
     rows = []
     for e in sorted(entries, key=lambda e: (rank[e.case], e.variant, e.pair)):
@@ -626,6 +634,7 @@ def entries_markdown(entries: Sequence[Entry], cases: Sequence[str]) -> str:
                f"{e.variables:,}" if e.variables is not None else "-", _seconds(e.build_s)]
         row += [_seconds(e.handoff_s)] * handoff + [_seconds(e.solve_s)]
         row += [_seconds(e.extract_s)] * extract + [_seconds(e.total_s)]
+        row += [f"{e.raw_ratio:.1f}" if e.raw_ratio is not None else "-"] * raw
         row += [_seconds(e.peak_memory_mb)] * memory
         rows.append(row)
     return _md_table(header, rows)

@@ -3,6 +3,14 @@
 Timings on a shared 2-core machine are noisy, so a benchmark reports the median over
 repeats and, per case and variant, each pair's total time as a ratio to the fastest pair
 of the same run of the command: compare ratios, not seconds across machines.
+
+Every attempt runs in a forked worker of its own, as a run of ``gridbench run`` does: the
+worker measures the run's peak memory (:class:`bench.worker.MemoryMeter`), a hung or
+crashing solve ends only its attempt, and the timings are taken inside the worker exactly
+as in-process, after an untimed warm-up run of the same pair on the benchmark's first case
+(see :func:`_attempt`). Where the ``raw`` backend (numpy/scipy matrices straight into HiGHS) ran the
+same case, variant and solver, each layer's build + handoff is also given as a ratio to
+raw's: how far the layer is from the fastest possible model build (issue 16).
 """
 
 from __future__ import annotations
@@ -12,10 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.capture import captured_output
-from bench.records import Benchmark, RunResult, Status
+from bench.errors import InputError
+from bench.executor import LocalPool
+from bench.records import Benchmark, RunResult, SolveLimits, Status
 from bench.references import ReferenceBook
 from bench.registry import Registry
-from bench.runner import Selection, execute, plan_runs
+from bench.runner import PlannedRun, Selection, execute, plan_runs
+from bench.worker import RunTask, WorkerLimits, wall_limit_s
+
+RAW_BACKEND = "raw"  # plugins/gridbench_raw: the limit the layers are measured against
 
 
 @dataclass
@@ -45,6 +58,11 @@ class BenchRow:
     solver_s: float | None = None
     extract_s: float | None = None
     validate_s: float | None = None
+    # the run's peak resident memory above its worker's at the start (median, MB)
+    peak_memory_mb: float | None = None
+    time_limit_s: float | None = None  # the solve time limit every attempt had
+    # (build + handoff) / raw's (build + handoff), same case, variant and solver
+    raw_ratio: float | None = None
 
     @property
     def gap(self) -> float | None:
@@ -60,9 +78,20 @@ class BenchRow:
         return self.build_s + self.solve_s
 
 
+    @property
+    def layer_s(self) -> float | None:
+        """Build + handoff: the modelling layer's whole share of a run."""
+        if self.build_s is None or self.handoff_s is None:
+            return None
+        return self.build_s + self.handoff_s
+
+
 def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
                   repeat: int | None = None, time_limit: float | None = None,
-                  on_row: Callable[[BenchRow], None] = lambda row: None) -> list[BenchRow]:
+                  on_row: Callable[[BenchRow], None] = lambda row: None,
+                  isolate: bool = True) -> list[BenchRow]:
+    """Run every planned run of ``benchmark`` ``repeat`` times; ``isolate=False`` runs the
+    attempts in this process (no peak memory, no watchdog)."""
     repeat = repeat or benchmark.repeat
     time_limit = time_limit or benchmark.time_limit_s
     plan = plan_runs(registry, Selection(
@@ -71,6 +100,9 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
     order = {name: i for i, name in enumerate(benchmark.cases)}
     runs = sorted(plan.runs, key=lambda r: order.get(r.case.name, len(order)))
     stopped: set[tuple[str, str, str]] = set()
+    warmups: dict[tuple[str, str, str], PlannedRun] = {}  # each pair's run on the first case
+    for planned in runs:
+        warmups.setdefault((planned.variant.name, planned.backend, planned.solver.name), planned)
     rows = []
     for planned in runs:
         pair = (planned.variant.name, planned.backend, planned.solver.name)
@@ -78,8 +110,7 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
             continue
         attempts: list[RunResult] = []
         for _ in range(repeat):
-            with captured_output(None):  # solver banners and logs never reach the table
-                result = execute(planned, registry, book, time_limit)
+            result = _attempt(planned, registry, book, time_limit, isolate, warmups.get(pair))
             attempts.append(result)
             if result.status is not Status.OPTIMAL:
                 break  # a failed or timed-out size is not worth repeating
@@ -96,13 +127,41 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
             last.model_size.variables if last.model_size else None, last.objective,
             constraints=last.model_size.constraints if last.model_size else None,
             integers=last.model_size.integer_variables if last.model_size else None,
-            bound=last.bound, nodes=_nodes(last), message=last.message, **phases)
+            bound=last.bound, nodes=_nodes(last), message=last.message,
+            peak_memory_mb=_median(good or [last], "peak_memory_mb"),
+            time_limit_s=time_limit, **phases)
         rows.append(row)
         on_row(row)
         if benchmark.series and last.status is not Status.OPTIMAL:
             stopped.add(pair)
     _ratios(rows)
+    raw_ratios(rows)
     return rows
+
+
+def _attempt(planned: PlannedRun, registry: Registry, book: ReferenceBook,
+             time_limit: float | None, isolate: bool,
+             warmup: PlannedRun | None = None) -> RunResult:
+    """One timed run: in a forked worker (with the run's watchdog) or in this process.
+
+    A fresh worker would time the process's one-time costs too (lazy imports inside the
+    layer and the solver library, first-call caches; linopy's first build in a process
+    takes about 0.6 s more than the next), so it first runs ``warmup``, the same variant,
+    backend and solver on the benchmark's first (smallest) case, untimed."""
+    if isolate:
+        try:
+            pool = LocalPool(1)
+        except InputError:  # no fork on this platform: time it here, without the memory
+            pool = None
+        if pool is not None:
+            limits = SolveLimits(time_limit_s=time_limit)
+            task = RunTask(0, planned, limits, WorkerLimits(wall_limit_s(time_limit), None),
+                           warmup=warmup)
+            results: list[RunResult] = []
+            pool.run([task], registry, book, on_result=lambda _task, r: results.append(r))
+            return results[0]
+    with captured_output(None):  # solver banners and logs never reach the table
+        return execute(planned, registry, book, time_limit)
 
 
 def _median(results: list[RunResult], field: str) -> float | None:
@@ -128,6 +187,19 @@ def _ratios(rows: list[BenchRow]) -> None:
         best = fastest.get((row.case, row.variant))
         if best and row.total_s and row.status == Status.OPTIMAL:
             row.ratio = row.total_s / best
+
+
+def raw_ratios(rows: list[BenchRow]) -> None:
+    """Each optimal row's build + handoff as a ratio to the raw backend's, where raw solved
+    the same case and variant with the same solver (raw's own row gets 1)."""
+    floor: dict[tuple[str, str, str], float] = {}
+    for row in rows:
+        if row.backend == RAW_BACKEND and row.status == Status.OPTIMAL and row.layer_s:
+            floor[(row.case, row.variant, row.solver)] = row.layer_s
+    for row in rows:
+        raw = floor.get((row.case, row.variant, row.solver))
+        if raw and row.layer_s is not None and row.status == Status.OPTIMAL:
+            row.raw_ratio = row.layer_s / raw
 
 
 def largest_solved(rows: list[BenchRow], cases: tuple[str, ...]) -> dict[tuple[str, str, str], str]:

@@ -618,18 +618,23 @@ def bench_command(ctx: click.Context, names: tuple[str, ...], repeat: int | None
                   f"{r.solve_s:.3f}" if r.solve_s is not None else "",
                   f"{r.handoff_s:.3f}" if r.handoff_s is not None else "",
                   f"{r.ratio:.2f}" if r.ratio else "",
+                  f"{r.raw_ratio:.1f}" if r.raw_ratio is not None else "",
+                  f"{r.peak_memory_mb:.0f}" if r.peak_memory_mb is not None else "",
                   f"{r.objective:.10g}" if r.objective is not None else "",
                   f"{r.gap:.2e}" if r.gap is not None else "",
                   r.nodes if r.nodes is not None else "", r.repeats] for r in rows]
         click.echo(f"\n{name} (median of repeats; solve s = the whole solve call, of which "
                    "handoff s is the modelling layer's part, the rest the solver's own time; "
                    "ratio = total time / fastest pair on the same case and variant; "
-                   "gap = |objective - proven bound| / |objective|; "
+                   "vs raw = (build + handoff) / the raw backend's, same case, variant and "
+                   "solver; peak MB = the run's peak resident memory above its worker's at "
+                   "the start; gap = |objective - proven bound| / |objective|; "
                    "nodes = the solver's branch-and-bound nodes, or an oracle's subproblems "
                    "solved)")
         click.echo(tabulate(table, ["case", "variant", "backend", "solver", "status", "vars",
                                     "rows", "int", "build s", "solve s", "handoff s",
-                                    "ratio", "objective", "gap", "nodes", "repeats"],
+                                    "ratio", "vs raw", "peak MB", "objective", "gap", "nodes",
+                                    "repeats"],
                             disable_numparse=True))
         unfinished = [r for r in rows if r.status != "optimal" and r.message]
         for r in unfinished:

@@ -14,6 +14,7 @@ every worker and discards their unfinished runs: a run cut short is never report
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -73,7 +74,7 @@ class _Running:
 def _child(task: RunTask, registry: Registry, book: ReferenceBook, writer: Connection) -> None:
     prepare_child(task.worker, task.limits)
     writer.send(run_in_child(task.planned, registry, book, task.limits, task.worker,
-                             task.log_path))
+                             task.log_path, task.warmup))
     writer.close()
 
 
@@ -142,7 +143,16 @@ class LocalPool:
             stream.flush()
         process = self._context.Process(target=_child, args=(task, registry, book, writer),
                                         name=f"gridbench-run-{task.index}", daemon=False)
-        process.start()
+        # The child's garbage collector must not walk what it inherits (the plugins, every
+        # loaded case): marking those objects writes to their pages, and copying them on
+        # write cost a 1e5-variable run 0.04-0.1 s of its timed phases with a 1e6-variable
+        # case loaded (market_layers, raw and CVXPY handoff, docs/benchmarks/raw_limit.md).
+        # Frozen objects are left alone by the collector; the parent unfreezes at once.
+        gc.freeze()
+        try:
+            process.start()
+        finally:
+            gc.unfreeze()
         writer.close()
         deadline = None if task.worker.wall_s is None else time.monotonic() + task.worker.wall_s
         return _Running(task, process, reader, deadline)

@@ -406,6 +406,10 @@ class RunResult:
     handoff_time_s: float | None = None
     extract_time_s: float | None = None
     validate_time_s: float | None = None
+    # the run's peak resident memory above its worker's at the start (MB): what building,
+    # solving and checking needed on top of gridbench with its plugins and cases loaded
+    # (bench.worker.MemoryMeter); None when the run did not have a worker of its own
+    peak_memory_mb: float | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

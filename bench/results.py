@@ -70,6 +70,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "handoff_time_s": result.handoff_time_s,
         "extract_time_s": result.extract_time_s,
         "validate_time_s": result.validate_time_s,
+        "peak_memory_mb": result.peak_memory_mb,
         "time_limit_s": result.time_limit_s,
         "model_size": asdict(result.model_size) if result.model_size else None,
         "message": result.message,
@@ -113,7 +114,8 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         uncertified_reasons=list(data.get("uncertified_reasons") or []),
         sense=data.get("sense"), bound=_float(data.get("bound")), nodes=data.get("nodes"),
         handoff_time_s=data.get("handoff_time_s"), extract_time_s=data.get("extract_time_s"),
-        validate_time_s=data.get("validate_time_s"))
+        validate_time_s=data.get("validate_time_s"),
+        peak_memory_mb=data.get("peak_memory_mb"))
 
 
 def derived_to_dict(derived: DerivedResult) -> dict[str, Any]:

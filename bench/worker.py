@@ -108,6 +108,8 @@ class RunTask:
     log_path: Path | None = None
     estimate_s: float = 0.0  # expected duration, for longest-first scheduling
     fingerprint: str = ""  # see bench.resume
+    # an untimed run the worker does first (gridbench bench; the local pool only)
+    warmup: PlannedRun | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -147,13 +149,54 @@ def prepare_child(worker: WorkerLimits, limits: SolveLimits) -> None:
             os.environ[name] = str(limits.threads)
 
 
+class MemoryMeter:
+    """A run's peak resident memory above its worker's at the start.
+
+    The meter resets the kernel's high-water mark of resident memory to the current size
+    (``/proc/self/clear_refs``, Linux 4.0+; a forked child also starts with it reset), so
+    the mark at the end minus the size at the start is what the run itself needed at its
+    peak: the layer's objects, the solver's model and workspace, the checks. Pages shared
+    with gridbench are counted at the start, not again. Linux only; elsewhere None.
+    """
+
+    def __init__(self) -> None:
+        try:
+            with open("/proc/self/clear_refs", "w") as clear_refs:
+                clear_refs.write("5")  # reset the peak resident size to the current one
+        except OSError:
+            pass  # a forked child's mark starts at its size at the fork anyway
+        self.start_bytes = _resident_bytes()
+
+    def peak_mb(self) -> float | None:
+        if self.start_bytes is None:
+            return None
+        peak_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        return max(0.0, peak_bytes - self.start_bytes) / 2**20
+
+
+def _resident_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_in_child(planned: PlannedRun, registry: Registry, book: ReferenceBook,
-                 limits: SolveLimits, worker: WorkerLimits, log_path: Path | None) -> dict:
-    """Execute one run with its output captured; the run as its JSON dict."""
+                 limits: SolveLimits, worker: WorkerLimits, log_path: Path | None,
+                 warmup: PlannedRun | None = None) -> dict:
+    """Execute one run with its output captured; the run as its JSON dict. ``warmup``
+    (``gridbench bench``) is run first, untimed and discarded, so that the process's
+    one-time costs (lazy imports, first-call caches of the layer and the solver library)
+    are not in the timed run."""
     from bench.results import run_to_dict
 
     with captured_output(log_path):
+        if warmup is not None:
+            execute(warmup, registry, book, limits)
+        meter = MemoryMeter()
         result = execute(planned, registry, book, limits)
+    result.peak_memory_mb = meter.peak_mb()
     if result.message.startswith("MemoryError") and worker.memory_bytes:
         result.message = (f"exceeded the memory limit of {worker.memory_label} "
                           f"(--memory-limit): {result.message}")

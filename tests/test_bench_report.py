@@ -196,3 +196,16 @@ def test_missing_matplotlib_is_one_line_exit_2(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "matplotlib, which is not installed" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_ratio_to_raw_and_the_peak_memory_are_columns_of_the_run_table(tmp_path):
+    rows = [_row("c1", "raw", "highs", "optimal", 0.1, 0.5, handoff_s=0.1, raw_ratio=1.0,
+                 peak_memory_mb=100.0),
+            _row("c1", "cvxpy", "highs", "optimal", 0.1, 0.7, handoff_s=0.5, raw_ratio=3.0,
+                 peak_memory_mb=150.0)]
+    files = br.read_bench_files([_write(tmp_path, "run.json", rows)])
+    entries, _ = br.aggregate(files)
+    table = br.entries_markdown(entries, ["c1"])
+    assert "build+handoff / raw" in table and "peak MB" in table
+    cvxpy = next(line for line in table.splitlines() if "cvxpy/highs" in line)
+    assert "| 3.0 |" in cvxpy and "| 150 |" in cvxpy

@@ -38,3 +38,48 @@ def test_the_node_count_survives_the_results_file():
     run = RunResult("f", "strong_duality", "c", "pyomo", "highs", Status.TIME_LIMIT,
                     objective=1.0, bound=2.0, nodes=618)
     assert run_from_dict(run_to_dict(run)).nodes == 618
+
+
+def _timed(backend: str, build: float, handoff: float | None, solver: str = "highs",
+           status: str = "optimal") -> BenchRow:
+    return BenchRow("b", "c", "v", backend, solver, status, 1, build, 1.0, 10, 1.0,
+                    handoff_s=handoff)
+
+
+def test_a_layers_build_and_handoff_is_a_ratio_to_raws_on_the_same_case_and_solver():
+    from bench.benchmark import raw_ratios
+
+    raw = _timed("raw", 0.1, 0.1)
+    layer = _timed("cvxpy", 0.1, 0.5)
+    other_solver = _timed("pyomo", 0.1, 0.5, solver="scip")  # raw runs HiGHS only
+    no_handoff = _timed("pulp", 0.1, None, solver="highs")  # solver reported no own time
+    timed_out = _timed("pyomo", 1.0, 1.0, status="time_limit")
+    rows = [layer, other_solver, no_handoff, timed_out, raw]
+    raw_ratios(rows)
+    assert raw.raw_ratio == pytest.approx(1.0)
+    assert layer.raw_ratio == pytest.approx(3.0)
+    assert other_solver.raw_ratio is None and no_handoff.raw_ratio is None
+    assert timed_out.raw_ratio is None
+
+
+def _allocate_in_a_forked_worker(megabytes: int, queue) -> None:
+    from bench.worker import MemoryMeter
+
+    meter = MemoryMeter()
+    block = bytearray(megabytes * 2**20)  # zero-filled: every page is touched
+    queue.put((meter.peak_mb(), len(block)))
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/statm"), reason="Linux only")
+def test_the_memory_meter_counts_what_a_forked_run_allocates_not_what_it_inherits():
+    import multiprocessing
+
+    inherited = bytearray(64 * 2**20)  # the parent's pages are the worker's start, not its peak
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_allocate_in_a_forked_worker, args=(100, queue))
+    child.start()
+    peak_mb, _ = queue.get(timeout=60)
+    child.join()
+    assert 95 <= peak_mb < 100 + 64, peak_mb
+    del inherited

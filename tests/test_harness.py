@@ -160,6 +160,9 @@ def test_plugin_commands_benchmarks_and_sections(toy_module, tmp_path):
     assert "largest case solved" in timed.output and "toy_big" in timed.output
     saved = json.loads((tmp_path / "t.json").read_text())["rows"]
     assert {r["case"] for r in saved} == {"toy_a", "toy_big"}
+    # every attempt ran in a forked worker: its peak memory and the time limit are recorded
+    assert all(r["time_limit_s"] == 60.0 for r in saved)
+    assert all(r["peak_memory_mb"] is not None and r["peak_memory_mb"] >= 0 for r in saved)
     assert _cli("bench", "nope").exit_code == 2
     one = _cli("bench", "toy_bench", "-c", "toy_big")  # a benchmark's own filters
     assert one.exit_code == 0 and "toy_big" in one.output and "toy_a " not in one.output

@@ -22,6 +22,11 @@ from gridbench_market_equilibrium.report import report_section
 NAME = "market_equilibrium"
 SEED = "003_1f48eceef1db8ef8.txt"
 SCALING_SIZES = ((8, 50), (12, 100), (16, 100), (20, 150), (24, 200), (32, 200))
+# the layers series (`gridbench bench market_layers`): about 1e3 to 1e6 variables, N (S + 4)
+# + S + 3; risk-neutral, so that HiGHS closes each MILP at once and the series times the
+# modelling layers' build and handoff against raw, not branch-and-bound (the risk-averse
+# MILP takes 8 s at 12 plants and 100 scenarios already)
+LAYERS_SIZES = ((10, 100), (20, 500), (50, 2000), (100, 10000))
 
 FORMULATION = Formulation(
     name=NAME,
@@ -87,6 +92,13 @@ SCALING = tuple(
     GeneratedCase(f"market_scale_n{n}_s{s}", f"scaling series: {n} plants, {s} scenarios",
                   GeneratorParameters(seed=1, n_plants=n, n_scenarios=s), default=False)
     for n, s in SCALING_SIZES)
+LAYERS = tuple(
+    GeneratedCase(f"market_layers_n{n}_s{s}",
+                  f"layers series: {n} plants, {s} scenarios, risk-neutral "
+                  "(lambda_d = lambda_g = 1)",
+                  GeneratorParameters(seed=1, n_plants=n, n_scenarios=s, lambda_demand=1.0,
+                                      lambda_plants=1.0), default=False)
+    for n, s in LAYERS_SIZES)
 
 
 @hookimpl
@@ -96,7 +108,7 @@ def gridbench_formulations():
 
 @hookimpl
 def gridbench_cases():
-    return [case.source() for case in (*CASES, *SCALING)]
+    return [case.source() for case in (*CASES, *SCALING, *LAYERS)]
 
 
 @hookimpl
@@ -105,7 +117,12 @@ def gridbench_benchmarks():
         name="market_scaling",
         description="market equilibrium MILP, growing plants x scenarios, every pair",
         formulation=NAME, cases=tuple(case.name for case in SCALING), repeat=1,
-        time_limit_s=60.0, series=True)]
+        time_limit_s=60.0, series=True), Benchmark(
+        name="market_layers",
+        description="market equilibrium MILP, risk-neutral, 1e3 to 1e6 variables: the "
+                    "layers' build and handoff against raw",
+        formulation=NAME, cases=tuple(case.name for case in LAYERS), repeat=1,
+        time_limit_s=120.0, series=True)]
 
 
 @hookimpl

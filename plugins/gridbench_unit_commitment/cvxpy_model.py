@@ -16,8 +16,10 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
     n, m, M = a["n"][:, None], a["m"][:, None], a["M"][:, None]
     c, v, s, d, hours = a["c"], a["v"], a["s"], a["d"], a["hours"]
 
-    z = cp.Variable(shape, integer=True, name="z")
-    w = cp.Variable(shape, integer=True, name="w")
+    # nonneg as an attribute, not a constraint: CVXPY hands it to a solver that takes column
+    # bounds (HiGHS) as bounds, and to the others as rows; as `z >= 0` it is always K rows
+    z = cp.Variable(shape, integer=True, nonneg=True, name="z")
+    w = cp.Variable(shape, integer=True, nonneg=True, name="w")
     x = cp.Variable(shape, nonneg=True, name="x")
 
     # objective coefficients per (type, period): s_g, c_g m_g l_t - v_g l_t m_g, v_g l_t
@@ -27,7 +29,6 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
     objective = cp.Minimize(cp.sum(cp.multiply(cost_w, w) + cp.multiply(cost_z, z)
                                    + cp.multiply(cost_x, x)))
     constraints = [
-        z >= 0, w >= 0,
         cp.multiply(m, z) <= x,
         x <= cp.multiply(M, z),
         z <= n,

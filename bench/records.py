@@ -408,7 +408,8 @@ class RunResult:
     validate_time_s: float | None = None
     # the run's peak resident memory above its worker's at the start (MB): what building,
     # solving and checking needed on top of gridbench with its plugins and cases loaded
-    # (bench.worker.MemoryMeter); None when the run did not have a worker of its own
+    # (bench.worker.MemoryMeter; with gridbench bench's warm-up on a case never larger
+    # than the run's, the peak over both); None when the run had no worker of its own
     peak_memory_mb: float | None = None
 
     @property

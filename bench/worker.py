@@ -191,10 +191,12 @@ def run_in_child(planned: PlannedRun, registry: Registry, book: ReferenceBook,
     are not in the timed run."""
     from bench.results import run_to_dict
 
+    # the meter starts before the warm-up: reused after it, the warm-up's freed memory
+    # would hide the run's own need (a warm-up on the same case would leave about 0)
+    meter = MemoryMeter()
     with captured_output(log_path):
         if warmup is not None:
             execute(warmup, registry, book, limits)
-        meter = MemoryMeter()
         result = execute(planned, registry, book, limits)
     result.peak_memory_mb = meter.peak_mb()
     if result.message.startswith("MemoryError") and worker.memory_bytes:

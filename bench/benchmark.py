@@ -7,10 +7,11 @@ of the same run of the command: compare ratios, not seconds across machines.
 Every attempt runs in a forked worker of its own, as a run of ``gridbench run`` does: the
 worker measures the run's peak memory (:class:`bench.worker.MemoryMeter`), a hung or
 crashing solve ends only its attempt, and the timings are taken inside the worker exactly
-as in-process, after an untimed warm-up run of the same pair on the benchmark's first case
-(see :func:`_attempt`). Where the ``raw`` backend (numpy/scipy matrices straight into HiGHS) ran the
-same case, variant and solver, each layer's build + handoff is also given as a ratio to
-raw's: how far the layer is from the fastest possible model build (issue 16).
+as in-process; in a series, after an untimed warm-up run of the same pair on its first
+(smallest) case (see :func:`_attempt`). Where the ``raw`` backend (numpy/scipy matrices
+straight into HiGHS) ran the same case, variant and solver, each layer's build + handoff
+is also given as a ratio to raw's: how far the layer is from the fastest possible model
+build (issue 16).
 """
 
 from __future__ import annotations
@@ -77,7 +78,6 @@ class BenchRow:
             return None
         return self.build_s + self.solve_s
 
-
     @property
     def layer_s(self) -> float | None:
         """Build + handoff: the modelling layer's whole share of a run."""
@@ -100,9 +100,12 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
     order = {name: i for i, name in enumerate(benchmark.cases)}
     runs = sorted(plan.runs, key=lambda r: order.get(r.case.name, len(order)))
     stopped: set[tuple[str, str, str]] = set()
-    warmups: dict[tuple[str, str, str], PlannedRun] = {}  # each pair's run on the first case
-    for planned in runs:
+    # a series starts with its smallest case: each pair's run there warms a fresh worker up
+    # (other benchmarks have no cheap case to warm up on, and time their runs cold)
+    warmups: dict[tuple[str, str, str], PlannedRun] = {}
+    for planned in runs if benchmark.series else ():
         warmups.setdefault((planned.variant.name, planned.backend, planned.solver.name), planned)
+    pool = _local_pool() if isolate else None
     rows = []
     for planned in runs:
         pair = (planned.variant.name, planned.backend, planned.solver.name)
@@ -110,7 +113,7 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
             continue
         attempts: list[RunResult] = []
         for _ in range(repeat):
-            result = _attempt(planned, registry, book, time_limit, isolate, warmups.get(pair))
+            result = _attempt(planned, registry, book, time_limit, pool, warmups.get(pair))
             attempts.append(result)
             if result.status is not Status.OPTIMAL:
                 break  # a failed or timed-out size is not worth repeating
@@ -139,29 +142,32 @@ def run_benchmark(benchmark: Benchmark, registry: Registry, book: ReferenceBook,
     return rows
 
 
+def _local_pool() -> LocalPool | None:
+    try:
+        return LocalPool(1)
+    except InputError:  # no fork on this platform: time in this process, without the memory
+        return None
+
+
 def _attempt(planned: PlannedRun, registry: Registry, book: ReferenceBook,
-             time_limit: float | None, isolate: bool,
+             time_limit: float | None, pool: LocalPool | None,
              warmup: PlannedRun | None = None) -> RunResult:
-    """One timed run: in a forked worker (with the run's watchdog) or in this process.
+    """One timed run: in a forked worker of ``pool`` (with the run's watchdog), or in this
+    process without a pool.
 
     A fresh worker would time the process's one-time costs too (lazy imports inside the
     layer and the solver library, first-call caches; linopy's first build in a process
-    takes about 0.6 s more than the next), so it first runs ``warmup``, the same variant,
-    backend and solver on the benchmark's first (smallest) case, untimed."""
-    if isolate:
-        try:
-            pool = LocalPool(1)
-        except InputError:  # no fork on this platform: time it here, without the memory
-            pool = None
-        if pool is not None:
-            limits = SolveLimits(time_limit_s=time_limit)
-            task = RunTask(0, planned, limits, WorkerLimits(wall_limit_s(time_limit), None),
-                           warmup=warmup)
-            results: list[RunResult] = []
-            pool.run([task], registry, book, on_result=lambda _task, r: results.append(r))
-            return results[0]
-    with captured_output(None):  # solver banners and logs never reach the table
-        return execute(planned, registry, book, time_limit)
+    takes about 0.6 s more than the next), so it first runs ``warmup``, untimed: the same
+    variant, backend and solver on a series' first (smallest) case."""
+    if pool is None:
+        with captured_output(None):  # solver banners and logs never reach the table
+            return execute(planned, registry, book, time_limit)
+    limits = SolveLimits(time_limit_s=time_limit)
+    task = RunTask(0, planned, limits, WorkerLimits(wall_limit_s(time_limit), None),
+                   warmup=warmup)
+    results: list[RunResult] = []
+    pool.run([task], registry, book, on_result=lambda _task, r: results.append(r))
+    return results[0]
 
 
 def _median(results: list[RunResult], field: str) -> float | None:

@@ -15,7 +15,8 @@ Groups: hooks (``hookimpl``); records (``Formulation``, ``Variant``, ``CaseSourc
 ``values_of``, ``value_of``, ``captured_output``); running a run from a
 plugin command (``load_registry``, ``ReferenceBook``, ``PlannedRun``, ``execute``); and the
 linear-bilevel kit (``BilevelKit``, ``BILEVEL_QUANTITIES``, ``BilevelBuilder``,
-``BilevelProblem``, ``LinExpr``, ``BoundOptions``, ``standard_variants``, ``ORACLE_BACKEND``,
+``BilevelProblem``, ``LinExpr``, ``BoundOptions``, ``SingleLevelModel`` (a reformulation
+as matrices, for a backend's own emitter), ``standard_variants``, ``ORACLE_BACKEND``,
 ``certify``, ``solve_exact``, ``optimistic_response``, ``solve_follower``, ``stack_follower``
 (the follower in min form with its bounds stacked: the engine's dual), ``OracleResult``,
 ``OPTIMALITY_TOL``).
@@ -63,6 +64,7 @@ _WHERE: dict[str, str] = {
     # the linear-bilevel engine
     **dict.fromkeys(("BilevelBuilder", "BilevelProblem", "LinExpr"), "bench.bilevel"),
     "BoundOptions": "bench.bilevel.bounds",
+    "SingleLevelModel": "bench.bilevel.reformulate",
     **dict.fromkeys(("ORACLE_BACKEND", "BilevelKit", "BILEVEL_QUANTITIES"),
                     "bench.bilevel.plugin_kit"),
     "standard_variants": "bench.bilevel.variants",

@@ -15,7 +15,7 @@ from bench.runner import Selection, execute, plan_runs
 from bench.validation import agreement_checks
 
 MILP_PAIRS = {("pyomo", "highs"), ("pyomo", "scip"), ("pulp", "cbc"), ("pulp", "highs"),
-              ("cvxpy", "highs"), ("cvxpy", "scip")}
+              ("cvxpy", "highs"), ("cvxpy", "scip"), ("raw", "highs")}
 SOS1_PAIRS = {("pyomo", "scip"), ("pulp", "cbc")}
 GRIDDED = {"bard1998_ex511_grid", "candler_townsley_1982_grid"}
 CASES = {"bard1998_ex511", "bard1998_ex511_grid", "candler_townsley_1982",

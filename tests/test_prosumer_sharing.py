@@ -17,7 +17,7 @@ NAME = "prosumer_sharing"
 SEED_CASE, NO_DEGRADATION = "prosumer_seed_2", "prosumer_seed_2_no_degradation"
 DEFAULT_PAIRS = {
     "complementarity": {("cvxpy", "scip"), ("pyomo", "scip")},
-    "relaxed": {("cvxpy", "clarabel"), ("cvxpy", "osqp"), ("pyomo", "highs")},
+    "relaxed": {("cvxpy", "clarabel"), ("cvxpy", "osqp"), ("pyomo", "highs"), ("raw", "highs")},
     "complementarity_pwl": {("pulp", "cbc"), ("pulp", "highs")},
     "relaxed_pwl": {("pulp", "cbc"), ("pulp", "highs")},
 }

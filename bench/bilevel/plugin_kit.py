@@ -142,8 +142,11 @@ class BilevelKit:
 
     # ------------------------------------------------------------------ build
 
-    def builder(self, backend: str) -> Callable[[Any, str], BuiltModel]:
-        """``build(data, variant)`` for a modelling backend or for :data:`ORACLE_BACKEND`."""
+    def builder(self, backend: str, emitter: Callable[[SingleLevelModel], Any] | None = None
+                ) -> Callable[[Any, str], BuiltModel]:
+        """``build(data, variant)`` for a modelling backend or for :data:`ORACLE_BACKEND`.
+        ``emitter`` states the single-level model for a backend the engine has no emitter
+        of its own for (a plugin's: ``model -> (native, extract_vector)``)."""
         if backend == ORACLE_BACKEND:
             return self._build_oracle
 
@@ -155,7 +158,7 @@ class BilevelKit:
                 model = reformulate(self.problem(data), variant,
                                     self.options(data, heuristic_scale))
             reformulate_s = time.perf_counter() - start
-            native, extract_vector = _emitter(backend)(model)
+            native, extract_vector = (emitter or _emitter(backend))(model)
 
             def extract() -> Solution:
                 v = extract_vector()

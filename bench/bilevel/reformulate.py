@@ -126,6 +126,11 @@ class SingleLevelModel:
     def n_vars(self) -> int:
         return len(self.lower)
 
+    @property
+    def integer_mask(self) -> np.ndarray:
+        """True for each integer or binary variable (an emitter's integrality)."""
+        return self.kind != CONT
+
     def size(self) -> dict[str, int]:
         return {"n_vars": self.n_vars, "n_binaries": int(np.sum(self.kind == BIN)),
                 "n_integers": int(np.sum(self.kind == INT)), "n_constraints": self.A.shape[0],

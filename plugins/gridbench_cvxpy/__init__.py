@@ -15,8 +15,12 @@ from bench.api import (
     hookimpl,
 )
 from gridbench_cvxpy.adapter import CvxpyBackend, solver_available, solver_version
+from gridbench_cvxpy.isolation import preload_osqp_isolated
 
 BACKEND = "cvxpy"
+
+# before anything imports CVXPY (which imports OSQP): see isolation.py
+preload_osqp_isolated()
 
 
 def _spec(name: str, native: str, classes, can, commercial: bool = False) -> SolverSpec:

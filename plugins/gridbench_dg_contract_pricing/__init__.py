@@ -89,6 +89,7 @@ def _formulation() -> Formulation:
             "pyomo": f"{_MODELS}:build_pyomo",
             "pulp": f"{_MODELS}:build_pulp",
             "cvxpy": f"{_MODELS}:build_cvxpy",
+            "raw": f"{_MODELS}:build_raw",
             ORACLE_BACKEND: f"{_MODELS}:build_oracle",
         },
         bilevel_problem=f"{_MODELS}:bilevel_problem",  # gridbench export-mibs

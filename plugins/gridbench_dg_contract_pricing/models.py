@@ -22,6 +22,7 @@ from bench.api import (
 from gridbench_dg_contract_pricing.data import DGContractData, network_of, problem_from_data
 from gridbench_dg_contract_pricing.fast_oracle import regional_enumeration
 from gridbench_dg_contract_pricing.published import LOPEZ, load_published
+from gridbench_raw.bilevel import to_raw
 
 THESIS_DUAL = "thesis_dual"
 THESIS_DUAL_AS_PRINTED = "thesis_dual_as_printed"
@@ -91,6 +92,7 @@ KIT = DGKit(problem_from_data, bound_options,
             reuse_models=True,
             published_decision_of=published_decision)
 _engine_builders = {b: KIT.builder(b) for b in ("pyomo", "pulp", "cvxpy")}
+_engine_builders["raw"] = KIT.builder("raw", emitter=to_raw)
 build_oracle = KIT.builder(ORACLE_BACKEND)
 bilevel_problem = KIT.problem
 
@@ -105,6 +107,7 @@ def _refuse_thesis_dual(backend: str):
 
 build_pulp = _refuse_thesis_dual("pulp")
 build_cvxpy = _refuse_thesis_dual("cvxpy")
+build_raw = _refuse_thesis_dual("raw")
 
 
 def build_pyomo(data: DGContractData, variant: str) -> BuiltModel:

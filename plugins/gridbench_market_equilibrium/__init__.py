@@ -38,7 +38,9 @@ FORMULATION = Formulation(
     case_schema=MarketData,
     implementations={
         "pyomo": "gridbench_market_equilibrium.pyomo_model:build",
+        "pyomo_linear": "gridbench_market_equilibrium.pyomo_linear_model:build",
         "pulp": "gridbench_market_equilibrium.pulp_model:build",
+        "pulp_dicts": "gridbench_market_equilibrium.pulp_dicts_model:build",
         "cvxpy": "gridbench_market_equilibrium.cvxpy_model:build",
         "linopy": "gridbench_market_equilibrium.linopy_model:build",
         "pyoptinterface": "gridbench_market_equilibrium.pyoptinterface_model:build",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pulp
 
@@ -23,15 +26,9 @@ def build(data: MarketData, variant: str) -> BuiltModel:
     pairs = [(i, s) for i in N for s in S]
 
     prob = pulp.LpProblem("market_equilibrium", pulp.LpMinimize)
-    x = prob.add_variable_dicts("x", N, cat=pulp.LpBinary)
-    Q_i = prob.add_variable_dicts("Q_i", N, lowBound=0)
-    phi = prob.add_variable_dicts("phi", N, lowBound=0)
-    eta = prob.add_variable_dicts("eta", N)  # VaR of plant i's revenue
-    w = prob.add_variable_dicts("w", pairs, lowBound=0)  # shortfall below eta_i
-    v = prob.add_variable_dicts("v", S, lowBound=0)  # demand's cost above zeta
-    GF = prob.add_variable("GF", lowBound=0)
-    Q = prob.add_variable("Q", lowBound=0)
-    zeta = prob.add_variable("zeta")  # VaR of the demand's cost
+    var = variables(prob, data)
+    x, Q_i, phi, eta, w, v = var.x, var.Q_i, var.phi, var.eta, var.w, var.v
+    GF, Q, zeta = var.GF, var.Q, var.zeta
 
     def cost(s: int):  # Phi-hat: C_s = d P_s + Q B_s
         return d * P[s] + B[s] * Q
@@ -54,14 +51,49 @@ def build(data: MarketData, variant: str) -> BuiltModel:
     for i, s in pairs:
         prob += w[i, s] >= eta[i] - revenue(i, s), f"plant_tail_{i}_{s}"
 
+    return BuiltModel(prob, extractor(data, var))
+
+
+@dataclass(frozen=True)
+class Variables:
+    """The model's variables; shared with ``pulp_dicts_model.py``, which writes the rows
+    another way."""
+
+    x: dict  # viability, binary, per plant
+    Q_i: dict  # contract per plant
+    phi: dict  # side payment per plant
+    eta: dict  # VaR of plant i's revenue
+    w: dict  # shortfall below eta_i per (plant, scenario)
+    v: dict  # demand's cost above zeta per scenario
+    GF: pulp.LpVariable
+    Q: pulp.LpVariable
+    zeta: pulp.LpVariable  # VaR of the demand's cost
+
+
+def variables(prob: pulp.LpProblem, data: MarketData) -> Variables:
+    N, S = range(data.n_plants), range(data.n_scenarios)
+    return Variables(
+        x=prob.add_variable_dicts("x", N, cat=pulp.LpBinary),
+        Q_i=prob.add_variable_dicts("Q_i", N, lowBound=0),
+        phi=prob.add_variable_dicts("phi", N, lowBound=0),
+        eta=prob.add_variable_dicts("eta", N),
+        w=prob.add_variable_dicts("w", [(i, s) for i in N for s in S], lowBound=0),
+        v=prob.add_variable_dicts("v", S, lowBound=0),
+        GF=prob.add_variable("GF", lowBound=0), Q=prob.add_variable("Q", lowBound=0),
+        zeta=prob.add_variable("zeta"))
+
+
+def extractor(data: MarketData, var: Variables) -> Callable[[], Solution]:
+    N, S = range(data.n_plants), range(data.n_scenarios)
+
     def extract() -> Solution:
-        def vector(var) -> np.ndarray:
-            return values_of(var[i] for i in N)
+        def vector(values) -> np.ndarray:
+            return values_of(values[i] for i in N)
 
         return Solution(solution_arrays(
-            x=vector(x), Q_i=vector(Q_i), phi=vector(phi), GF=value_of(GF), Q=value_of(Q),
-            zeta=value_of(zeta), v=values_of(v[s] for s in S),
-            eta=vector(eta), w=np.array([values_of(w[i, s] for s in S) for i in N])),
+            x=vector(var.x), Q_i=vector(var.Q_i), phi=vector(var.phi), GF=value_of(var.GF),
+            Q=value_of(var.Q), zeta=value_of(var.zeta), v=values_of(var.v[s] for s in S),
+            eta=vector(var.eta), w=np.array([values_of(var.w[i, s] for s in S) for i in N])),
             None)
 
-    return BuiltModel(prob, extract)
+    return extract

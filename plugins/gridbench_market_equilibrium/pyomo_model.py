@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyomo.environ as pyo
 
@@ -27,15 +29,7 @@ def build(data: MarketData, variant: str) -> BuiltModel:
     m.B = pyo.Param(m.S, initialize=dict(enumerate(terms.contract)))
     m.A = pyo.Param(m.N, m.S, initialize={(i, s): terms.plant_margin[i, s] for i in N for s in S})
 
-    m.x = pyo.Var(m.N, within=pyo.Binary)
-    m.Q_i = pyo.Var(m.N, within=pyo.NonNegativeReals)
-    m.phi = pyo.Var(m.N, within=pyo.NonNegativeReals)
-    m.GF = pyo.Var(within=pyo.NonNegativeReals)
-    m.Q = pyo.Var(within=pyo.NonNegativeReals)
-    m.zeta = pyo.Var()  # VaR of the demand's cost (Rockafellar-Uryasev)
-    m.v = pyo.Var(m.S, within=pyo.NonNegativeReals)  # cost above zeta
-    m.eta = pyo.Var(m.N)  # VaR of plant i's revenue
-    m.w = pyo.Var(m.N, m.S, within=pyo.NonNegativeReals)  # revenue shortfall below eta_i
+    declare_variables(m)
 
     def cost(mdl, s):  # Phi-hat: C_s = d P_s + Q B_s
         return d * mdl.P[s] + mdl.Q * mdl.B[s]
@@ -61,6 +55,26 @@ def build(data: MarketData, variant: str) -> BuiltModel:
         + (1 - lam_g) * (mdl.eta[i] - tail_g * pyo.quicksum(mdl.w[i, s] for s in S))
         + mdl.phi[i] >= -M * (1 - mdl.x[i]))
 
+    return BuiltModel(m, extractor(data, m))
+
+
+def declare_variables(m: pyo.ConcreteModel) -> None:
+    """The variables over the model's sets N and S; shared with ``pyomo_linear_model.py``,
+    which writes the rows another way."""
+    m.x = pyo.Var(m.N, within=pyo.Binary)
+    m.Q_i = pyo.Var(m.N, within=pyo.NonNegativeReals)
+    m.phi = pyo.Var(m.N, within=pyo.NonNegativeReals)
+    m.GF = pyo.Var(within=pyo.NonNegativeReals)
+    m.Q = pyo.Var(within=pyo.NonNegativeReals)
+    m.zeta = pyo.Var()  # VaR of the demand's cost (Rockafellar-Uryasev)
+    m.v = pyo.Var(m.S, within=pyo.NonNegativeReals)  # cost above zeta
+    m.eta = pyo.Var(m.N)  # VaR of plant i's revenue
+    m.w = pyo.Var(m.N, m.S, within=pyo.NonNegativeReals)  # revenue shortfall below eta_i
+
+
+def extractor(data: MarketData, m: pyo.ConcreteModel) -> Callable[[], Solution]:
+    N, S = range(data.n_plants), range(data.n_scenarios)
+
     def extract() -> Solution:
         def vector(var) -> np.ndarray:
             return np.array([pyo.value(var[i]) for i in N])
@@ -71,4 +85,4 @@ def build(data: MarketData, variant: str) -> BuiltModel:
             v=np.array([pyo.value(m.v[s]) for s in S]), eta=vector(m.eta),
             w=np.array([[pyo.value(m.w[i, s]) for s in S] for i in N])), None)
 
-    return BuiltModel(m, extract)
+    return extract

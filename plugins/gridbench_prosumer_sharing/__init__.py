@@ -51,7 +51,8 @@ FORMULATION = Formulation(
         Variant(RELAXED, ProblemClass.QP,
                 "convex QP without the complementarity; the sharing balance's dual is the "
                 "market-clearing price",
-                default_solvers={"cvxpy": ("clarabel", "osqp"), "pyomo": ("highs",)}),
+                default_solvers={"cvxpy": ("clarabel", "osqp"), "pyomo": ("highs",),
+                                 "raw": ("highs",)}),
         Variant(COMPLEMENTARITY_PWL, ProblemClass.MILP,
                 "complementarity with each quadratic term replaced by tangent lines "
                 "(PuLP's linear path)", default_solvers=PULP_SOLVERS),
@@ -66,6 +67,7 @@ FORMULATION = Formulation(
         "cvxpy": "gridbench_prosumer_sharing.cvxpy_model:build",
         "linopy": "gridbench_prosumer_sharing.linopy_model:build",
         "pyoptinterface": "gridbench_prosumer_sharing.pyoptinterface_model:build",
+        "raw": "gridbench_prosumer_sharing.raw_model:build",
     },
     quantities=checks.quantities,
     quantity_names=("D_*", "S_*", "E_*", "Qch_*", "Qdis_*", "social_welfare", "model_objective",

@@ -167,6 +167,13 @@ class PulpBackend(BackendAdapter):
                          native.numConstraints())
 
 
+class PulpDictsBackend(PulpBackend):
+    """PuLP's adapter for the models written with dict-built expressions: the same
+    ``LpProblem`` objects, so the same solve, status and dual rules."""
+
+    name = "pulp_dicts"
+
+
 def _solver_time(native: Any, solver: SolverSpec) -> float | None:
     """HiGHS's own run time (PuLP keeps the ``highspy.Highs`` object it solved with);
     None for the solvers PuLP runs as a subprocess (CBC, SCIP): PuLP's ``solutionTime``

@@ -162,6 +162,13 @@ class PyomoBackend(BackendAdapter):
                          constraints)
 
 
+class PyomoLinearBackend(PyomoBackend):
+    """Pyomo's adapter for the models written with ``LinearExpression``s: the same
+    ``ConcreteModel`` objects, so the same solve and status rules."""
+
+    name = "pyomo_linear"
+
+
 def _solver_time(results: Any) -> float | None:
     """The solver's own run time as Pyomo's solver interface records it (``highs_time``,
     ``scip_time``, ``gurobi_time``...: the time inside the solver's solve call, without

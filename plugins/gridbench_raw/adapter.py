@@ -23,10 +23,10 @@ from bench.api import (
 
 @dataclass
 class RawModel:
-    """``sense`` c'x + offset subject to row_lower <= A x <= row_upper and col_lower <= x <=
-    col_upper, x_j integer where ``integrality[j]``. After a solve with a solution, ``x``
-    holds the column values and ``row_dual`` the row duals (objective change per unit of a
-    row's bound: HiGHS's own convention for a minimisation)."""
+    """``sense`` c'x + x'Hx / 2 + offset subject to row_lower <= A x <= row_upper and
+    col_lower <= x <= col_upper, x_j integer where ``integrality[j]``. After a solve with a
+    solution, ``x`` holds the column values and ``row_dual`` the row duals (objective change
+    per unit of a row's bound: HiGHS's own convention for a minimisation)."""
 
     c: np.ndarray
     A: sp.spmatrix | sp.sparray
@@ -35,6 +35,8 @@ class RawModel:
     col_lower: np.ndarray
     col_upper: np.ndarray
     integrality: np.ndarray | None = None  # bool per column; None: all continuous
+    # the objective's Hessian H (symmetric; None: linear); a maximisation needs H <= 0
+    hessian: sp.spmatrix | sp.sparray | None = None
     sense: str = "min"
     offset: float = 0.0
     x: np.ndarray | None = None
@@ -76,6 +78,26 @@ class RawModel:
                                        highspy.HighsVarType.kInteger,
                                        highspy.HighsVarType.kContinuous).tolist()
         return lp
+
+    def highs_model(self) -> Any:
+        """What ``Highs.passModel`` takes: the ``HighsLp``, or with a Hessian a
+        ``HighsModel`` holding it (HiGHS reads the lower triangle, column-wise)."""
+        import highspy
+
+        lp = self.highs_lp()
+        if self.hessian is None:
+            return lp
+        lower = sp.csc_matrix(sp.tril(self.hessian))
+        hessian = highspy.HighsHessian()
+        hessian.dim_ = self.num_col
+        hessian.format_ = highspy.HessianFormat.kTriangular
+        hessian.start_ = lower.indptr
+        hessian.index_ = lower.indices
+        hessian.value_ = lower.data
+        model = highspy.HighsModel()
+        model.lp_ = lp
+        model.hessian_ = hessian
+        return model
 
 
 def _highs(limits: SolveLimits, mip: bool) -> Any:
@@ -124,7 +146,7 @@ class RawBackend(BackendAdapter):
                    limits: SolveLimits) -> SolverReport:
         mip = native.is_mip
         highs = _highs(limits, mip)
-        highs.passModel(native.highs_lp())
+        highs.passModel(native.highs_model())
         _run(highs)
         word = highs.modelStatusToString(highs.getModelStatus())
         info = highs.getInfo()

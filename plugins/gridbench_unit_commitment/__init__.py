@@ -38,7 +38,9 @@ FORMULATION = Formulation(
     case_schema=UnitCommitmentData,
     implementations={
         "pyomo": "gridbench_unit_commitment.pyomo_model:build",
+        "pyomo_linear": "gridbench_unit_commitment.pyomo_linear_model:build",
         "pulp": "gridbench_unit_commitment.pulp_model:build",
+        "pulp_dicts": "gridbench_unit_commitment.pulp_dicts_model:build",
         "cvxpy": "gridbench_unit_commitment.cvxpy_model:build",
         "linopy": "gridbench_unit_commitment.linopy_model:build",
         "pyoptinterface": "gridbench_unit_commitment.pyoptinterface_model:build",

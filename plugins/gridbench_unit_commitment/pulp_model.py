@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pulp
 
@@ -18,9 +20,7 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
     index = [(g, t) for g in G for t in T]
 
     prob = pulp.LpProblem("unit_commitment", pulp.LpMinimize)
-    z = prob.add_variable_dicts("z", index, lowBound=0, cat=pulp.LpInteger)
-    w = prob.add_variable_dicts("w", index, lowBound=0, cat=pulp.LpInteger)
-    x = prob.add_variable_dicts("x", index, lowBound=0)
+    z, w, x = variables(prob, index)
 
     prob += pulp.lpSum(
         s[g] * w[g, t] + c[g] * m[g] * hours[t] * z[g, t]
@@ -41,9 +41,23 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
             on_before = z[g, before] if before is not None else data.initial_units_on[g]
             prob += w[g, t] >= z[g, t] - on_before, f"startup_{g}_{t}"
 
+    return BuiltModel(prob, extractor(data, z, w, x))
+
+
+def variables(prob: pulp.LpProblem, index: list[tuple[int, int]]) -> tuple[dict, dict, dict]:
+    """z (units on), w (start-ups), x (output) per (type, period); shared with
+    ``pulp_dicts_model.py``, which writes the rows another way."""
+    return (prob.add_variable_dicts("z", index, lowBound=0, cat=pulp.LpInteger),
+            prob.add_variable_dicts("w", index, lowBound=0, cat=pulp.LpInteger),
+            prob.add_variable_dicts("x", index, lowBound=0))
+
+
+def extractor(data: UnitCommitmentData, z: dict, w: dict, x: dict) -> Callable[[], Solution]:
+    G, T = range(data.n_types), range(data.n_periods)
+
     def extract() -> Solution:
         values = {name: np.array([values_of(var[g, t] for t in T) for g in G])
                   for name, var in (("z", z), ("w", w), ("x", x))}
         return Solution(values, None)
 
-    return BuiltModel(prob, extract)
+    return extract

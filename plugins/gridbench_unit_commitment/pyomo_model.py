@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyomo.environ as pyo
 
@@ -16,12 +18,7 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
     c, v, s = data.cost_at_min_per_mwh, data.marginal_cost_per_mwh, data.startup_cost
     d, hours = data.demand_mw, data.period_hours
 
-    model = pyo.ConcreteModel(name="unit_commitment")
-    model.G = pyo.Set(initialize=G)
-    model.T = pyo.Set(initialize=T)
-    model.z = pyo.Var(model.G, model.T, within=pyo.NonNegativeIntegers)
-    model.w = pyo.Var(model.G, model.T, within=pyo.NonNegativeIntegers)
-    model.x = pyo.Var(model.G, model.T, within=pyo.NonNegativeReals)
+    model = declare(data)
 
     model.cost = pyo.Objective(
         expr=pyo.quicksum(
@@ -50,9 +47,27 @@ def build(data: UnitCommitmentData, variant: str) -> BuiltModel:
             return mdl.w[g, t] >= mdl.z[g, t] - on_before
         model.startup = pyo.Constraint(model.G, model.T, rule=startup)
 
+    return BuiltModel(model, extractor(data, model))
+
+
+def declare(data: UnitCommitmentData) -> pyo.ConcreteModel:
+    """The model with its sets G, T and variables z (units on), w (start-ups), x (output);
+    shared with ``pyomo_linear_model.py``, which writes the rows another way."""
+    model = pyo.ConcreteModel(name="unit_commitment")
+    model.G = pyo.Set(initialize=range(data.n_types))
+    model.T = pyo.Set(initialize=range(data.n_periods))
+    model.z = pyo.Var(model.G, model.T, within=pyo.NonNegativeIntegers)
+    model.w = pyo.Var(model.G, model.T, within=pyo.NonNegativeIntegers)
+    model.x = pyo.Var(model.G, model.T, within=pyo.NonNegativeReals)
+    return model
+
+
+def extractor(data: UnitCommitmentData, model: pyo.ConcreteModel) -> Callable[[], Solution]:
+    G, T = range(data.n_types), range(data.n_periods)
+
     def extract() -> Solution:
         values = {name: np.array([[pyo.value(getattr(model, name)[g, t]) for t in T] for g in G])
                   for name in ("z", "w", "x")}
         return Solution(values, None)
 
-    return BuiltModel(model, extract)
+    return extract

@@ -8,6 +8,7 @@ formulation for quantities and independent checks. A run that raises is recorded
 
 from __future__ import annotations
 
+import difflib
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -67,11 +68,23 @@ class Plan:
     case_problems: list[str] = field(default_factory=list)  # invalid cases that were skipped
 
 
+# beyond this many names an error suggests the closest ones instead of listing them all
+_LISTED_NAMES = 20
+
+
 def _check_names(kind: str, asked: Sequence[str], known: Sequence[str]) -> None:
     unknown = [name for name in asked if name not in known]
-    if unknown:
+    if not unknown:
+        return
+    names = sorted(set(known))
+    if len(names) <= _LISTED_NAMES:
         raise InputError(f"unknown {kind} {', '.join(map(repr, unknown))} "
-                         f"(known: {', '.join(sorted(set(known))) or 'none'})")
+                         f"(known: {', '.join(names) or 'none'})")
+    close = sorted({match for name in unknown
+                    for match in difflib.get_close_matches(name, names, n=5, cutoff=0.6)})
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise InputError(f"unknown {kind} {', '.join(map(repr, unknown))} ({hint}{len(names)} "
+                     f"{kind}s are registered: `gridbench list` shows them)")
 
 
 def plan_runs(registry: Registry, selection: Selection) -> Plan:

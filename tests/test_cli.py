@@ -53,6 +53,9 @@ def test_run_writes_json_and_report(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["run", "-f", "no_such_formulation"], "unknown formulation 'no_such_formulation'"),
     (["run", "-f", "unit_commitment", "-c", "nope"], "unknown case 'nope'"),
+    # dozens of cases: the closest names, not all of them
+    (["run", "-c", "uc_seed_reserv"], "unknown case 'uc_seed_reserv' (did you mean "
+                                      "uc_seed_noreserve, uc_seed_reserve? "),
     (["run", "-f", "unit_commitment", "--variant", "x"], "unknown variant 'x'"),
     (["run", "-f", "unit_commitment", "-s", "cbc", "-b", "cvxpy"], "no runs match"),
     (["run", "--time-limit", "-3"], "Invalid value for '--time-limit'"),

@@ -5,6 +5,10 @@ One test per planned run of the named benchmarks. pytest-benchmark times the who
 it) ``rounds`` times with ``benchmark.pedantic``; that is the total. The phases the run
 itself measures go into ``benchmark.extra_info`` as medians over the rounds.
 
+Each round's peak memory (``bench.worker.MemoryMeter``, reset before the round) is in
+``extra_info["peak_memory_mb"]`` too. Unlike ``gridbench bench`` the rounds run in pytest's
+own process, with no untimed warm-up: the first round of a pair pays its imports.
+
 A wrong answer fails the test after timing, and is kept out of pytest-benchmark's JSON and
 its comparisons (a fast wrong answer is not a result): a status other than optimal (unless
 the case expects its time limit, or a reference expects the uncertified answer: exactly
@@ -27,11 +31,14 @@ from bench.capture import captured_output
 from bench.pytest_plugin import INJECT_DELAY_ENV, BenchContext, BenchRun
 from bench.records import RunResult, Status, Verdict
 from bench.runner import execute
+from bench.worker import MemoryMeter
 
 # extra_info key -> RunResult attribute (docs/running.md, "Phase timing")
 PHASES = {"build_s": "build_time_s", "handoff_s": "handoff_time_s",
           "solve_s": "solve_time_s", "solver_s": "solver_time_s",
-          "extract_s": "extract_time_s", "validate_s": "validate_time_s"}
+          "extract_s": "extract_time_s", "validate_s": "validate_time_s",
+          # the round's peak resident memory above the process's at its start (Linux)
+          "peak_memory_mb": "peak_memory_mb"}
 # statuses that are neither a result nor a failure: the pair cannot run the case
 _NOT_RUN = (Status.NOT_APPLICABLE, Status.UNAVAILABLE)
 
@@ -57,8 +64,10 @@ def test_bench(benchmark, gridbench_run: BenchRun, gridbench_context: BenchConte
     results: list[RunResult] = []
 
     def target() -> RunResult:
+        meter = MemoryMeter()  # in this process: the mark reset before each round
         with captured_output(None):  # solver banners and logs stay out of pytest's output
             result = execute(run.planned, context.registry, context.book, run.time_limit_s)
+        result.peak_memory_mb = meter.peak_mb()
         if delay:
             time.sleep(delay)
         results.append(result)

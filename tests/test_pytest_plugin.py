@@ -59,6 +59,7 @@ def test_one_benchmark_per_planned_run(pytester: pytest.Pytester, registry) -> N
                       "validate_s"):
             assert phase in info
         assert info["build_s"] >= 0 and info["solve_s"] >= 0
+        assert info["peak_memory_mb"] is None or info["peak_memory_mb"] >= 0
         assert entry["group"] == "pbpm_scaling pbpm_gen_10"
         assert entry["fullname"] == f"bench/pytest_benchmarks.py::{entry['name']}"
 

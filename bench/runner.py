@@ -211,13 +211,17 @@ def _solve_rounds(build, backend, solver: SolverSpec, limits: SolveLimits, resul
     review's note goes into the run's message."""
     notes: list[str] = []
     result.build_time_s = result.solve_time_s = 0.0
+    # the time limit covers every round (the watchdog allows it once, plus its grace)
+    deadline = None if limits.time_limit_s is None else \
+        time.perf_counter() + limits.time_limit_s
+    round_limits = limits
     for round_ in range(1, MAX_SOLVES + 1):
         start = time.perf_counter()
         built = build()
         result.build_time_s += time.perf_counter() - start
         result.model_size = backend.model_size(built.native)
         start = time.perf_counter()
-        outcome = backend.solve(built.native, solver, limits)
+        outcome = backend.solve(built.native, solver, round_limits)
         solve_s = time.perf_counter() - start
         result.solve_time_s += solve_s
         for name in ("solver_time_s", "nodes"):
@@ -240,8 +244,17 @@ def _solve_rounds(build, backend, solver: SolverSpec, limits: SolveLimits, resul
         if review.note:
             notes.append(review.note)
         if review.rebuild is not None and round_ < MAX_SOLVES:
-            build = review.rebuild
-            continue
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is None or left > 0:
+                build = review.rebuild
+                if left is not None:
+                    round_limits = replace(limits, time_limit_s=left)
+                continue
+            notes.append(f"time limit ({limits.time_limit_s:g} s, over every round) reached "
+                         f"before round {round_ + 1}")
+            if not outcome.status.has_solution:  # e.g. "infeasible": not concluded
+                outcome.status = Status.TIME_LIMIT
+            break
         if review.status is not None:
             outcome.status = review.status
             if not review.status.has_solution:

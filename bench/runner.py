@@ -122,8 +122,14 @@ def plan_runs(registry: Registry, selection: Selection) -> Plan:
                                                     solver, _missing(variant, solver)))
     plan.skipped = sorted(skipped)
     if not plan.runs:
-        raise InputError("no runs match the selection"
-                         + (f" (not installed: {', '.join(plan.skipped)})" if plan.skipped else ""))
+        why = [f"not installed: {', '.join(plan.skipped)}"] if plan.skipped else []
+        unwritten = [b for b in selection.backends
+                     if not any(b in f.implementations for f in chosen)]
+        if unwritten:
+            why.append(f"{', '.join(f.name for f in chosen)} "
+                       f"{'is' if len(chosen) == 1 else 'are'} not written for "
+                       f"{', '.join(unwritten)}")
+        raise InputError("no runs match the selection" + (f" ({'; '.join(why)})" if why else ""))
     return plan
 
 

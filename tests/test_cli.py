@@ -58,6 +58,8 @@ def test_run_writes_json_and_report(tmp_path):
                                       "uc_seed_noreserve, uc_seed_reserve? "),
     (["run", "-f", "unit_commitment", "--variant", "x"], "unknown variant 'x'"),
     (["run", "-f", "unit_commitment", "-s", "cbc", "-b", "cvxpy"], "no runs match"),
+    (["run", "-f", "prosumer_sharing", "-b", "pulp_dicts"],
+     "no runs match the selection (prosumer_sharing is not written for pulp_dicts)"),
     (["run", "--time-limit", "-3"], "Invalid value for '--time-limit'"),
     (["run", "--bogus"], "No such option"),
 ])

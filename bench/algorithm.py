@@ -9,7 +9,9 @@ and ``extract`` hands the stored solution back. Register one backend per impleme
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,24 @@ class NoSolution(Exception):  # noqa: N818  (an answer, not a failure)
     def __init__(self, status: Status, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class TimeLimitReached(Exception):  # noqa: N818  (an answer: the run's time_limit)
+    """Raised by :func:`check_time` once the run's time limit has passed."""
+
+
+# when the algorithm being solved must stop (perf_counter seconds); None: no limit
+_DEADLINE: ContextVar[float | None] = ContextVar("gridbench_algorithm_deadline", default=None)
+
+
+def check_time(progress: str = "") -> None:
+    """Stop an algorithm at its run's time limit: call it in the algorithm's main loop.
+    Raises :class:`TimeLimitReached` (``progress``, e.g. "412 of 528 sets", goes into the
+    run's message) once the limit has passed; does nothing outside a timed solve (an
+    oracle asked for by a certificate runs to its end)."""
+    deadline = _DEADLINE.get()
+    if deadline is not None and time.perf_counter() > deadline:
+        raise TimeLimitReached(progress)
 
 
 class AlgorithmRun:
@@ -64,10 +84,17 @@ class AlgorithmBackend:
         return self.version_text
 
     def solve(self, native: Any, solver: SolverSpec, limits: SolveLimits) -> SolveOutcome:
+        limit = limits.time_limit_s
+        token = _DEADLINE.set(None if limit is None else time.perf_counter() + limit)
         try:
             native.solution = native.compute()
         except NoSolution as answer:
             return SolveOutcome(answer.status, None, message=str(answer))
+        except TimeLimitReached as stop:
+            return SolveOutcome(Status.TIME_LIMIT, None, message=f"time limit ({limit:g} s) "
+                                f"reached" + (f" after {stop}" if str(stop) else ""))
+        finally:
+            _DEADLINE.reset(token)
         return SolveOutcome(Status.OPTIMAL, native.solution.objective, message="computed")
 
     def model_size(self, native: Any) -> ModelSize | None:

@@ -10,7 +10,8 @@ Groups: hooks (``hookimpl``); records (``Formulation``, ``Variant``, ``CaseSourc
 (``Feature``, ``features`` and the shorthands); check helpers (``objective_check``,
 ``solution_check``, ``relative_errors``); case helpers (``case_files``, ``shipped_cases``,
 ``shipped_reference``, ``data_dir``, ``read_toml``, ``load_case``); algorithm hosting
-(``AlgorithmBackend``, ``AlgorithmRun``, ``NoSolution``); backend adapters (``BackendAdapter``,
+(``AlgorithmBackend``, ``AlgorithmRun``, ``NoSolution``, ``check_time``: stop at the run's
+time limit); backend adapters (``BackendAdapter``,
 ``SolverReport``, ``INFEASIBLE_OR_UNBOUNDED``) and helpers (``installed``, ``dist_version``,
 ``values_of``, ``value_of``, ``captured_output``); running a run from a
 plugin command (``load_registry``, ``ReferenceBook``, ``PlannedRun``, ``execute``); and the
@@ -52,7 +53,8 @@ _WHERE: dict[str, str] = {
                      "load_case"), "bench.cases"),
     "data_dir": "bench.paths",
     # algorithms hosted as backends
-    **dict.fromkeys(("AlgorithmBackend", "AlgorithmRun", "NoSolution"), "bench.algorithm"),
+    **dict.fromkeys(("AlgorithmBackend", "AlgorithmRun", "NoSolution", "check_time",
+                     "TimeLimitReached"), "bench.algorithm"),
     # backend helpers
     **dict.fromkeys(("values_of", "value_of"), "bench.pulp_values"),
     "captured_output": "bench.capture",

@@ -50,3 +50,23 @@ def test_without_a_time_limit_the_rounds_stop_at_max_solves():
     backend, result = _SlowBackend(0.0, Status.INFEASIBLE), _result()
     _solve_rounds(_always_rebuild(), backend, None, SolveLimits(time_limit_s=None), result)
     assert len(backend.limits) == 8 and result.status is Status.INFEASIBLE
+
+
+def test_an_algorithm_stops_at_its_time_limit_and_reports_time_limit():
+    from bench.algorithm import AlgorithmBackend, AlgorithmRun, check_time
+
+    steps = []
+
+    def compute():
+        while True:  # an oracle's main loop: it would never end on its own
+            check_time(f"{len(steps)} steps")
+            steps.append(1)
+            time.sleep(0.01)
+
+    backend = AlgorithmBackend("loop")
+    outcome = backend.solve(AlgorithmRun(compute), backend.solver(),
+                            SolveLimits(time_limit_s=0.1))
+    assert outcome.status is Status.TIME_LIMIT and outcome.objective is None
+    assert outcome.message.startswith("time limit (0.1 s) reached after ")
+    assert steps  # it ran until the limit, then stopped
+    check_time()  # outside a timed solve (a certificate's oracle): never stops anything

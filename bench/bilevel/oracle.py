@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from bench.algorithm import check_time
 from bench.bilevel.bounds import grid_points, grid_size
 from bench.bilevel.dual import StackedFollower, solve_follower, stack_follower
 from bench.bilevel.problem import (
@@ -147,6 +148,7 @@ def enumerate_grid(problem: BilevelProblem, max_points: int = 20_000) -> OracleR
     values = []
     unbounded = False
     for x in grid_points(problem):
+        check_time(f"{best.points} of {size} grid points")
         if problem.Gy.nnz == 0 and problem.leader_violation(x, np.zeros(problem.n_y)) > 1e-9:
             best.points += 1
             continue  # a leader-only row excludes this grid point
@@ -243,6 +245,7 @@ def _branch_and_bound(system: _KKTSystem, incumbent: OracleResult, max_nodes: in
     lead = 1.0 if p.leader_sense == "min" else -1.0
     stack: list[tuple[list[int], list[int]]] = [([], [])]
     while stack:
+        check_time(f"{incumbent.nodes} branch-and-bound nodes")
         if incumbent.nodes >= max_nodes:
             raise OracleLimit(f"complementarity branch-and-bound exceeded {max_nodes} nodes")
         slack_zero, dual_zero = stack.pop()

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from bench.api import OPTIMALITY_TOL, BilevelProblem, OracleResult
+from bench.api import OPTIMALITY_TOL, BilevelProblem, OracleResult, check_time
 
 
 def _highs(A: sp.csr_matrix, row_lo, row_hi, lower, upper, cost) -> highspy.Highs:
@@ -292,6 +292,7 @@ class RegionalOracle:
             for i in range(n_points):
                 if which[i] >= 0 or not answered[i]:
                     continue
+                check_time(f"{best.lps} follower LPs over {n_points} grid points")
                 x = points[i]
                 cost = sign * p.follower_cost(x)
                 n = len(part.varying_local)

@@ -32,7 +32,13 @@ from math import comb
 import highspy
 import numpy as np
 
-from bench.api import BilevelProblem, OracleLimit, OracleResult, optimistic_response
+from bench.api import (
+    BilevelProblem,
+    OracleLimit,
+    OracleResult,
+    check_time,
+    optimistic_response,
+)
 from gridbench_dg_contract_pricing.data import (
     DGContractData,
     Network,
@@ -350,6 +356,7 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
         if solved == max_solved:
             raise TooManySets(f"more than {max_solved} of the {n_sets} location sets "
                               f"(C({n}, <= {m})) pass the bound")
+        check_time(f"{solved} location sets solved, best {best.leader_value}")
         result = sets.solve(units)
         solved += 1
         best.lps += result.lps
@@ -544,6 +551,7 @@ def _best_chain(sets: list[tuple[int, ...]], solvers: list[SetSolver],
     for solver in solvers:
         v_e = {}
         for units in sets:
+            check_time(f"{sum(map(len, values)) + len(v_e)} stage sets solved")
             result = solver.solve(units)
             best.lps += result.lps
             best.points += result.points

@@ -5,6 +5,7 @@ enumeration of every leader point, and the engine's reformulations agree with th
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -101,6 +102,77 @@ def test_the_bounds_are_at_least_each_sets_optimum(registry, source):
             assert knapsack >= alone - 1e-6
     assert "pruned" in pruned.method
     assert full.nodes == len(list(location_sets(len(CANDIDATES), 2))) - 1
+
+
+def _mini_85_pq(registry, candidates=(20, 32, 58, 2), max_units: int = 2) -> DGContractData:
+    """dg85_location_pq with a few candidates and three prices (60, 65, 70)."""
+    base = load_case(registry.cases["dg85_location_pq"],
+                     registry.formulations["dg_contract_pricing"]).data
+    n = len(candidates)
+    return DGContractData.model_validate(base.model_dump() | {
+        "dg_names": [f"bus{b}" for b in candidates], "dg_bus": list(candidates),
+        "dg_capacity_mw": [1.5] * n, "dg_min_mw": [0.0] * n, "dg_cost": [55.0] * n,
+        "price_steps": 2, "location": {"max_units": max_units},
+        "published_prices": [], "published_locations": []})
+
+
+@pytest.mark.parametrize("case", ["dg34_small", "dg85_pq_mini"])
+def test_the_reference_cuts_bound_every_grid_point(registry, case):
+    """reference_cuts.py's bound is at least the set's optimistic profit at every point of
+    its price grid (the follower re-solved there), for every set of at most two units."""
+    from bench.api import optimistic_response
+    from gridbench_dg_contract_pricing.location_oracle import fixed_set
+    from gridbench_dg_contract_pricing.reference_cuts import ReferenceCuts
+
+    data = (_location_case(registry, steps=2) if case == "dg34_small"
+            else _mini_85_pq(registry, candidates=(20, 32, 2)))
+    cuts = ReferenceCuts(data)
+    grid = network_of(data).grid
+    tight = 0
+    for units in [u for u in location_sets(len(data.dg_names), 2) if u]:
+        problem = problem_from_data(fixed_set(data, units))
+        points = np.array(list(itertools.product(range(len(grid)), repeat=len(units))))
+        bounds = cuts.bound(units, points)
+        for point, bound in zip(points, bounds, strict=True):
+            profit = optimistic_response(problem, grid[point]).leader_value
+            assert bound >= profit - 1e-6 * max(1.0, abs(profit)), (units, grid[point])
+            tight += bool(bound <= profit + 1e-6 * max(1.0, abs(profit)))
+    assert tight  # the bound is exact at some points (the lowest prices, mostly)
+
+
+@pytest.mark.parametrize("case, buses", [
+    ("dg85_location_pq", [(20, 32, 58), (2, 40, 85), (10, 50, 77)]),
+    ("dg34_location_C", [(22, 25), (23, 24), (10, 33)]),
+])
+def test_the_bounds_hold_on_sets_of_the_full_cases(registry, case, buses):
+    """The knapsack bound and the reference cuts, over the whole price grid, are at least
+    the set's grid optimum on sets of the full cases (the thesis's set among them)."""
+    from gridbench_dg_contract_pricing.location_oracle import SetSolver, knapsack_bounds
+    from gridbench_dg_contract_pricing.reference_cuts import ReferenceCuts
+
+    data = load_case(registry.cases[case], registry.formulations["dg_contract_pricing"]).data
+    net = network_of(data)
+    sets, cuts = SetSolver(data), ReferenceCuts(data)
+    for chosen in buses:
+        units = tuple(data.dg_bus.index(bus) for bus in chosen)
+        optimum = sets.solve(units).leader_value
+        points = np.array(list(itertools.product(range(len(net.grid)), repeat=len(units))))
+        (knapsack,) = knapsack_bounds(data, net, np.array([units]))
+        assert knapsack >= optimum - 1e-6 * optimum
+        assert cuts.bound(units, points).max() >= optimum - 1e-6 * optimum
+
+
+@pytest.mark.parametrize("case", ["dg34_small", "dg85_pq_mini"])
+def test_the_reference_cuts_change_no_answer(registry, case):
+    data = (_location_case(registry, steps=2) if case == "dg34_small"
+            else _mini_85_pq(registry))
+    problem = problem_from_data(data)
+    plain = decomposition_oracle(data, problem, prune=False)
+    cut = decomposition_oracle(data, problem, reference_cuts=True)
+    assert cut.leader_value == pytest.approx(plain.leader_value, rel=1e-9)
+    if case == "dg85_pq_mini":  # on dg34_small the knapsack bound leaves nothing to cut
+        assert "by the reference cuts" in cut.method
+    assert certify(problem, cut.x, cut.y).certified
 
 
 def _nothing_built(problem):

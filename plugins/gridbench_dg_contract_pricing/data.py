@@ -161,6 +161,11 @@ class DGContractData(BaseModel):
                       block_hours=self.block_hours, block_price=self.block_price)]
 
 
+# the names of the units' own rows (the PQ capability polygon, _pq_network): every other
+# follower row is the network's
+UNIT_ROWS = ("cap_",)
+
+
 @dataclass(frozen=True)
 class Network:
     """Index arrays and the per-block load matrix derived from the case data."""

@@ -18,10 +18,15 @@ min(0, d_jt)); with reactive power the unit's region is relaxed to |Q| <= tan(ph
 hours (the price grid's cap). Sets are taken in decreasing order of this bound, so once it
 falls below the incumbent every later set is pruned too. (A per-set surplus bound, F0 minus
 the follower's least cost with the units at their production cost, one LP per set, pruned
-4 of 561 sets on dg34_location_C for 0.26 s per set: dropped; docs.)
+4 of 561 sets on dg34_location_C for 0.26 s per set: dropped; docs.) The knapsack bound
+(per block and grid point) follows for the sets the additive one leaves, and, when more
+than ``max_solved`` sets still pass it, the reference cuts (reference_cuts.py: the same
+argument at the follower's optimum with each subset of the set built, one LP per set) at
+the grid points where the knapsack bound still beats the incumbent.
 
-Cost: one LP for the unit bounds and one grid oracle per set not pruned; ``max_solved``
-refuses more than that many grid oracles.
+Cost: one LP for the unit bounds and one grid oracle per set not pruned (plus one LP per
+set bounded by the reference cuts); ``max_solved`` refuses more than that many grid
+oracles.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from bench.api import (
     optimistic_response,
 )
 from gridbench_dg_contract_pricing.data import (
+    UNIT_ROWS,
     DGContractData,
     Network,
     network_of,
@@ -50,10 +56,10 @@ from gridbench_dg_contract_pricing.fast_oracle import (
     _highs,
     regional_enumeration,
 )
+from gridbench_dg_contract_pricing.reference_cuts import ReferenceCuts
 
 PER_DG = ("dg_names", "dg_bus", "dg_capacity_mw", "dg_min_mw", "dg_cost")
 PER_DG_FOLLOWER = ("p_gd", "q_gd")  # follower blocks with one row per DG
-UNIT_ROWS = ("cap_",)  # the PQ capability polygon (data._pq_network)
 
 
 class TooManySets(OracleLimit):
@@ -224,7 +230,7 @@ def _cannot_beat(bound, incumbent: float | None):
 
 
 def knapsack_bounds(data: DGContractData, net: Network, sets: np.ndarray, values=None,
-                    chunk: int = 20_000) -> np.ndarray:
+                    chunk: int = 20_000, incumbent: float | None = None):
     """A second, tighter bound per set (rows of ``sets``: unit indices, all of one size k):
     the largest, over the set's price grid, of the sum over blocks of a fractional knapsack.
 
@@ -236,7 +242,9 @@ def knapsack_bounds(data: DGContractData, net: Network, sets: np.ndarray, values
     polygon: min(tan(phi) P, (P-bar - P) / q), convex use: two linear pieces). The profit
     sum_j (p_j - c_jt) w_t P_jt is then at most the fractional knapsack's optimum under that
     row: the pieces that free room (use <= 0) are taken whole, the others by ratio of profit
-    to use. ``values``: ``_marginal_values``'s answer when already computed."""
+    to use. ``values``: ``_marginal_values``'s answer when already computed. With
+    ``incumbent``, returns (bounds, alive) as well, alive[i] the grid combinations (indices in
+    itertools.product order) at which set i's bound beats the incumbent."""
     values = _marginal_values(data, net) if values is None else values
     assert values is not None, "no knapsack bound without a feasible no-DG dispatch"
     active, reactive, _ = values
@@ -258,9 +266,11 @@ def knapsack_bounds(data: DGContractData, net: Network, sets: np.ndarray, values
                    axis=-1)
     out = np.full(len(sets), -np.inf)
     k = sets.shape[1]
+    alive: list[np.ndarray] = []
     for start in range(0, len(sets), chunk):
         part = sets[start:start + chunk]
         best = np.full(len(part), -np.inf)
+        beats = [] if incumbent is not None else None
         for combo in itertools.product(range(len(grid)), repeat=k):
             # (S, k * pieces, T): every piece of every unit of the set at these prices
             r = np.concatenate([np.moveaxis(reward[combo[i], part[:, i]], -1, 1)
@@ -283,15 +293,23 @@ def knapsack_bounds(data: DGContractData, net: Network, sets: np.ndarray, values
                 total += share * r_sorted[:, i]
                 room -= share * a_i
             best = np.maximum(best, total.sum(axis=-1))
+            if beats is not None:
+                beats.append(~_cannot_beat(total.sum(axis=-1), incumbent))
         out[start:start + chunk] = best
-    return out
+        if beats is not None:
+            beats = np.stack(beats, axis=1)
+            alive.extend(np.flatnonzero(row).astype(np.int32) for row in beats)
+    return out if incumbent is None else (out, alive)
 
 
 def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
                          max_solved: int = 2_000, prune: bool = True,
-                         sets: SetSolver | None = None) -> OracleResult:
+                         sets: SetSolver | None = None,
+                         reference_cuts: bool | None = None) -> OracleResult:
     """The location case's exact optimistic optimum (module doc: what it proves).
-    ``sets``: a SetSolver of ``data`` to solve the sets on (its warm models are kept)."""
+    ``sets``: a SetSolver of ``data`` to solve the sets on (its warm models are kept).
+    ``reference_cuts``: bound the sets the knapsack bound leaves by reference_cuts.py too
+    (one follower LP per set); by default only when more than ``max_solved`` are left."""
     assert data.location is not None
     n, m = len(data.dg_names), data.location.max_units
     n_sets = sum(comb(n, k) for k in range(m + 1))
@@ -313,7 +331,7 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
         additive = np.full(n, np.inf)
     ordered, set_bounds = _sets_by_bound(n, m, additive, caps)
     sets = sets or SetSolver(data)
-    solved = refined = 0
+    solved = refined = cut = 0
     position = 0
     if data.published_locations and prune:
         # the thesis's set first: any set's optimum is a valid incumbent, and a good one
@@ -338,20 +356,33 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
             alive = ~_cannot_beat(set_bounds[rest], best.leader_value)
             keep_rows, keep_bounds = ordered[rest][alive], set_bounds[rest][alive]
             tighter = keep_bounds.copy()
+            combos: list = [None] * len(keep_rows)  # each set's grid points above
             sizes = (keep_rows >= 0).sum(axis=1)
             for size in np.unique(sizes):
-                mine = sizes == size
-                tighter[mine] = np.minimum(tighter[mine], knapsack_bounds(
-                    data, net, keep_rows[mine][:, :size], values))
+                mine = np.flatnonzero(sizes == size)
+                knapsack, above = knapsack_bounds(data, net, keep_rows[mine][:, :size],
+                                                  values, incumbent=best.leader_value)
+                tighter[mine] = np.minimum(tighter[mine], knapsack)
+                for i, points in zip(mine, above, strict=True):
+                    combos[i] = points
             refined = len(keep_rows)
             order = np.argsort(-tighter, kind="stable")
             ordered, set_bounds, position = keep_rows[order], tighter[order], 0
             passing = int(np.sum(~_cannot_beat(set_bounds, best.leader_value)))
+            if reference_cuts is None:
+                reference_cuts = passing > max_solved
+            if reference_cuts and passing:
+                keep = _reference_stage(data, ordered[:passing],
+                                        [combos[i] for i in order[:passing]], best)
+                cut = passing - len(keep)
+                ordered, set_bounds = ordered[:passing][keep], set_bounds[:passing][keep]
+                passing = len(keep)
             if passing > max_solved:
                 raise TooManySets(
                     f"{passing} of the {n_sets} location sets (C({n}, <= {m})) bound above "
-                    f"the incumbent {best.leader_value:.10g}: more than {max_solved} grid "
-                    "oracles")
+                    f"the incumbent {best.leader_value:.10g}"
+                    + (" after the reference cuts" if reference_cuts else "")
+                    + f": more than {max_solved} grid oracles")
             continue
         if solved == max_solved:
             raise TooManySets(f"more than {max_solved} of the {n_sets} location sets "
@@ -373,9 +404,30 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
     left = 1 + refined if refined else solved
     best.method = (f"location decomposition: {n_sets} sets; {solved} solved by the grid "
                    f"oracle, {n_sets - 1 - left} pruned by the additive bound"
-                   + (f", {left - solved} by the knapsack bound" if refined else ""))
+                   + (f", {left - solved - cut} by the knapsack bound" if refined else "")
+                   + (f", {cut} by the reference cuts" if cut else ""))
     best.nodes = solved
     return best
+
+
+def _reference_stage(data: DGContractData, rows: np.ndarray, combos: list,
+                     best: OracleResult) -> np.ndarray:
+    """The positions in ``rows`` of the sets whose reference-cut bound, at the grid points
+    ``combos`` (per set) where the knapsack bound beats the incumbent, still beats it. The
+    sets are bounded in lexicographic order (one unit changes from one to the next: the
+    follower LPs warm-start)."""
+    cuts = ReferenceCuts(data)
+    grid = len(cuts.net.grid)
+    keep = []
+    for done, i in enumerate(np.lexsort(rows.T[::-1])):
+        check_time(f"reference cuts: {done} of {len(rows)} sets bounded")
+        units = tuple(int(j) for j in rows[i] if j >= 0)
+        points = np.array(np.unravel_index(combos[i], (grid,) * len(units))).T
+        if not _cannot_beat(cuts.bound(units, points).max(initial=-np.inf),
+                            best.leader_value):
+            keep.append(i)
+    best.lps += cuts.lps
+    return np.sort(np.asarray(keep, dtype=int))
 
 
 # ---------------------------------------------------------------- a price per stage (ch. 8/10)

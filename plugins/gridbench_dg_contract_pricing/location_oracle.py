@@ -331,6 +331,21 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
         additive = np.full(n, np.inf)
     ordered, set_bounds = _sets_by_bound(n, m, additive, caps)
     sets = sets or SetSolver(data)
+
+    def take(units: tuple[int, ...]) -> None:
+        """Solve the set by the grid oracle; its answer becomes the incumbent if better."""
+        result = sets.solve(units)
+        best.lps += result.lps
+        best.points += result.points
+        if result.leader_value is None:
+            return
+        x, y = sets.lift(problem, units, result.x, result.y)
+        value = problem.leader_objective(x, y)
+        if best.leader_value is None or value > best.leader_value + 1e-12 * max(
+                1.0, abs(best.leader_value)):
+            best.status, best.x, best.y, best.leader_value = "optimal", x, y.copy(), value
+            best.follower_value = problem.follower_objective(x, y)
+
     solved = refined = cut = 0
     position = 0
     if data.published_locations and prune:
@@ -372,10 +387,21 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
             if reference_cuts is None:
                 reference_cuts = passing > max_solved
             if reference_cuts and passing:
-                keep = _reference_stage(data, ordered[:passing],
-                                        [combos[i] for i in order[:passing]], best)
-                cut = passing - len(keep)
-                ordered, set_bounds = ordered[:passing][keep], set_bounds[:passing][keep]
+                rows = ordered[:passing]
+                cut_bounds, lower = _reference_stage(data, rows,
+                                                     [combos[i] for i in order[:passing]], best)
+                # the set with the best follower answer at the lowest prices, solved first:
+                # its optimum is at least that answer's value, a better incumbent
+                top = int(np.argmax(lower))
+                taken = not _cannot_beat(lower[top], best.leader_value)
+                if taken:
+                    take(tuple(int(j) for j in rows[top] if j >= 0))
+                    solved += 1
+                    cut_bounds[top] = -np.inf  # solved
+                keep = np.flatnonzero(~_cannot_beat(cut_bounds, best.leader_value))
+                keep = keep[np.argsort(-cut_bounds[keep], kind="stable")]
+                cut = passing - len(keep) - taken
+                ordered, set_bounds = rows[keep], cut_bounds[keep]
                 passing = len(keep)
             if passing > max_solved:
                 raise TooManySets(
@@ -388,18 +414,8 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
             raise TooManySets(f"more than {max_solved} of the {n_sets} location sets "
                               f"(C({n}, <= {m})) pass the bound")
         check_time(f"{solved} location sets solved, best {best.leader_value}")
-        result = sets.solve(units)
+        take(units)
         solved += 1
-        best.lps += result.lps
-        best.points += result.points
-        if result.leader_value is None:
-            continue
-        x, y = sets.lift(problem, units, result.x, result.y)
-        value = problem.leader_objective(x, y)
-        if best.leader_value is None or value > best.leader_value + 1e-12 * max(
-                1.0, abs(best.leader_value)):
-            best.status, best.x, best.y, best.leader_value = "optimal", x, y.copy(), value
-            best.follower_value = problem.follower_objective(x, y)
     # the first set is solved before the knapsack bounds of the sets the additive one leaves
     left = 1 + refined if refined else solved
     best.method = (f"location decomposition: {n_sets} sets; {solved} solved by the grid "
@@ -411,23 +427,24 @@ def decomposition_oracle(data: DGContractData, problem: BilevelProblem,
 
 
 def _reference_stage(data: DGContractData, rows: np.ndarray, combos: list,
-                     best: OracleResult) -> np.ndarray:
-    """The positions in ``rows`` of the sets whose reference-cut bound, at the grid points
-    ``combos`` (per set) where the knapsack bound beats the incumbent, still beats it. The
+                     best: OracleResult) -> tuple[np.ndarray, np.ndarray]:
+    """(bounds, lower) per set of ``rows``: the reference-cut bound over the grid points
+    ``combos`` (per set) where the knapsack bound beats the incumbent, and the leader's
+    profit at the follower's optimum at the lowest prices (at most the set's optimum). The
     sets are bounded in lexicographic order (one unit changes from one to the next: the
     follower LPs warm-start)."""
     cuts = ReferenceCuts(data)
     grid = len(cuts.net.grid)
-    keep = []
+    bounds = np.full(len(rows), -np.inf)
+    lower = np.full(len(rows), -np.inf)
     for done, i in enumerate(np.lexsort(rows.T[::-1])):
         check_time(f"reference cuts: {done} of {len(rows)} sets bounded")
         units = tuple(int(j) for j in rows[i] if j >= 0)
         points = np.array(np.unravel_index(combos[i], (grid,) * len(units))).T
-        if not _cannot_beat(cuts.bound(units, points).max(initial=-np.inf),
-                            best.leader_value):
-            keep.append(i)
+        values, lower[i] = cuts.bound(units, points)
+        bounds[i] = values.max(initial=-np.inf)
     best.lps += cuts.lps
-    return np.sort(np.asarray(keep, dtype=int))
+    return bounds, lower
 
 
 # ---------------------------------------------------------------- a price per stage (ch. 8/10)

@@ -168,14 +168,19 @@ class ReferenceCuts:
             self.cache[units] = self.reference(units)
         return self.cache[units]
 
-    def bound(self, units: tuple[int, ...], combos: np.ndarray) -> np.ndarray:
-        """The bound on the set's profit at each price combination (rows of ``combos``:
-        grid indices, one column per unit of ``units``)."""
+    def bound(self, units: tuple[int, ...], combos: np.ndarray) -> tuple[np.ndarray, float]:
+        """(bounds, lower): the bound on the set's profit at each price combination (rows of
+        ``combos``: grid indices, one column per unit of ``units``), and the leader's profit
+        at the set's own reference, a follower optimum at the lowest prices: at most the
+        set's optimum (-inf without one)."""
         net, k = self.net, len(units)
         refs = [self._shared(sub) for size in range(k)
                 for sub in itertools.combinations(units, size)]
-        refs.append(self.reference(units))
+        own = self.reference(units)
+        refs.append(own)
         chosen = list(units)
+        lower = -np.inf if own is None else float(
+            ((net.grid[0] - net.cost[chosen]) * net.weight * own[0][chosen]).sum())
         price = net.grid[combos]  # (n, k)
         w = net.weight  # (T,)
         vp, vq = self.vertex_p[chosen], self.vertex_q[chosen]  # (k, V)
@@ -190,4 +195,4 @@ class ReferenceCuts:
             use = ((paid - lp[None])[..., None] * (vp[None, :, None, :] - hp[None, :, :, None])
                    - lq[None, :, :, None] * (vq[None, :, None, :] - hq[None, :, :, None]))
             best = np.minimum(best, knapsack_lp(reward, np.moveaxis(use, 1, 2)))
-        return best.sum(axis=1)
+        return best.sum(axis=1), lower

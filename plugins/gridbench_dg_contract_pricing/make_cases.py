@@ -70,8 +70,9 @@ DEFAULT_RUN = (
 
 def write_case(name: str, description: str, assumptions: list[str], data: DGContractData,
                folder: Path, variants: list[str] | None = None,
-               calibrated_on: list[str] | None = None,
-               time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> None:
+               calibrated_on: list[str] | None = None) -> None:
+    time_limit_s, why = LONG_ORACLES.get(name, (DEFAULT_TIME_LIMIT_S, None))
+    assumptions = [*assumptions, why] if why else assumptions
     lines = ["[case]", f"name = {toml_value(name)}",
              'formulation = "dg_contract_pricing"', f"description = {toml_value(description)}",
              'fidelity = "reconstructed"',
@@ -677,10 +678,8 @@ def main(argv: list[str] | None = None) -> None:
             calibrated = ([c for c in read_toml(folder / f"{LOCATION_CASES[name]}.toml")[
                 "case"].get("calibrated_on", []) if c.startswith("payment_without_dg")]
                 if not data.reactive_power else [])
-            limit, why = LONG_ORACLES.get(name, (DEFAULT_TIME_LIMIT_S, None))
-            write_case(name, description, notes + ([why] if why else []), data, folder,
-                       variants=LOCATION_VARIANTS, calibrated_on=calibrated,
-                       time_limit_s=limit)
+            write_case(name, description, notes, data, folder, variants=LOCATION_VARIANTS,
+                       calibrated_on=calibrated)
             print(name, "composed from", LOCATION_CASES[name])
             continue
         if name in PQ_CASES:  # composed from the chapter-4 cases: run after them

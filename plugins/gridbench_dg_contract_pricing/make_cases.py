@@ -496,6 +496,11 @@ LONG_ORACLES = {
         "case in 1,647 s on the shared 2-core machine (2026-12-01; the knapsack bound leaves "
         "all 95,284 triples, the reference cuts, one follower LP per triple, prune every one "
         "but the thesis's; docs/dg_contract_pricing.md, 'Chapters 7-10')")),
+    "dg85_multistage_location_pq_all": (7200.0, (
+        "TIME LIMIT (measured): 7,200 s per solve, not 900: the exact oracle certified this "
+        "case in 6,033 s on the shared 2-core machine (2026-12-01, other jobs on the other "
+        "core; the stage relaxation, each stage's location oracle with the reference cuts; "
+        "docs/dg_contract_pricing.md, 'Chapters 7-10')")),
 }
 
 
